@@ -1,0 +1,1 @@
+"""One module per fixer, named like the rule module it fixes (see torchlint/registry.py)."""

@@ -1,0 +1,1 @@
+"""One module per rule; the registry discovers them (see torchlint/registry.py)."""

@@ -1,0 +1,118 @@
+"""TL501 script-dataparallel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, List, Optional
+
+import libcst as cst
+
+from torchlint.analysis.dataflow import attribute_assignments, reaching_assignments, self_name
+from torchlint.context import FileContext
+from torchlint.rule import Rule, Violation
+
+# The compile entry points and the name of their module argument.
+JIT_ENTRY_POINTS = {
+    "torch.jit.script": "obj",
+    "torch.jit.trace": "func",
+    "torch.jit.trace_module": "mod",
+}
+WRAPPERS = ("torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel")
+
+ALWAYS, SOMETIMES = "always", "sometimes"
+
+
+@dataclass
+class WrapperEvidence:
+    """Whether the scripted object is a data-parallel wrapper, and the wrapper calls seen."""
+
+    how_often: str  # ALWAYS or SOMETIMES
+    wrapper_calls: List[cst.Call] = field(default_factory=list)
+
+
+class ScriptDataParallel(Rule):
+    code = "TL501"
+    name = "script-dataparallel"
+    summary = "`torch.jit.script`/`trace` on a `DataParallel`/`DistributedDataParallel` wrapper: compile `.module`"
+    why = """
+        `DataParallel.forward` and `DistributedDataParallel.forward` take `*inputs, **kwargs`,
+        which TorchScript cannot compile.  Scripting the wrapper fails with
+
+            torch.jit.frontend.NotSupportedError: Compiled functions can't take variable number
+            of arguments or use keyword-only arguments with defaults
+
+        and tracing it records the wrapper's scatter/gather (or fails under DDP), not your model.
+        Compile the wrapped model, `m.module`, which also keeps the saved archive free of
+        multi-GPU plumbing.  Note that TorchScript is deprecated in favour of `torch.export`,
+        which has the same requirement: export the underlying module, not the wrapper.
+    """
+    bad = """
+        model = nn.DataParallel(Net())
+        scripted = torch.jit.script(model)
+    """
+    good = """
+        model = nn.DataParallel(Net())
+        scripted = torch.jit.script(model.module)
+    """
+    fix_does = """
+        Compiles `m.module` instead of `m`.  Safe when `m` is a wrapper on every path to the call.
+        When it is a wrapper only on some paths (`if n_gpus > 1: model = DataParallel(model)`),
+        the fix is unsafe and writes `m.module if isinstance(m, <wrapper classes>) else m`.
+    """
+    requires_text = (("jit",), ("DataParallel",))
+
+    def check(self, ctx: FileContext) -> Iterator[Violation]:
+        for call in ctx.nodes(cst.Call):
+            entry = ctx.call_name(call)
+            if entry not in JIT_ENTRY_POINTS:
+                continue
+            target = module_argument(call, JIT_ENTRY_POINTS[entry])
+            if target is None:
+                continue
+            evidence = wrapper_evidence(ctx, target.value)
+            if evidence is None:
+                continue
+            where = "" if evidence.how_often == ALWAYS else " on some paths"
+            short = entry.rsplit(".", 1)[1]
+            yield self.violation(
+                ctx,
+                target.value,
+                f"`torch.jit.{short}()` is given `{ctx.code(target.value)}`, which is a data-parallel "
+                f"wrapper{where}: TorchScript cannot compile its `forward(*inputs, **kwargs)`; "
+                f"compile the wrapped model `.module` instead",
+            )
+
+
+def module_argument(call: cst.Call, keyword: str) -> Optional[cst.Arg]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg
+    first = call.args[0] if call.args else None
+    return first if first is not None and first.keyword is None and not first.star else None
+
+
+def _is_wrapper_call(ctx: FileContext, node: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(node, cst.Call) and ctx.is_name(node.func, *WRAPPERS)
+
+
+def wrapper_evidence(ctx: FileContext, node: cst.BaseExpression) -> Optional[WrapperEvidence]:
+    """Is `node` a DataParallel/DDP wrapper always, on some paths, or (None) not that we can see?"""
+    if _is_wrapper_call(ctx, node):
+        return WrapperEvidence(ALWAYS, [node])
+    if isinstance(node, cst.Name):
+        reaching = reaching_assignments(ctx, node)
+        wrappers = [a.value for a in reaching if _is_wrapper_call(ctx, a.value)]
+        if not wrappers:
+            return None
+        always = len(wrappers) == len(reaching) and reaching[-1].unconditional
+        return WrapperEvidence(ALWAYS if always else SOMETIMES, wrappers)
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        if node.value.value != self_name(ctx, node):
+            return None
+        class_def = ctx.enclosing(node, (cst.ClassDef,))
+        assigned = attribute_assignments(ctx, class_def, node.attr.value) if class_def else []
+        wrappers = [a.value for a in assigned if _is_wrapper_call(ctx, a.value)]
+        if not wrappers:
+            return None
+        return WrapperEvidence(ALWAYS if len(wrappers) == len(assigned) else SOMETIMES, wrappers)
+    return None

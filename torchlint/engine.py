@@ -1,0 +1,107 @@
+"""Linting one source text: parse once, run every rule over the one tree, position findings.
+
+This is the shared core of the CLI and the flake8 plugin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from torchlint import noqa
+from torchlint.context import FileContext
+from torchlint.findings import Finding, FixInfo, internal_finding
+from torchlint.rule import Rule, Violation
+
+
+class ParseFailure(Exception):
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+def parse(source: str) -> cst.Module:
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        line = max(exc.raw_line, 1)
+        first = str(exc).splitlines()[0] if str(exc) else "syntax error"
+        raise ParseFailure(f"syntax error: {first}", line, exc.raw_column + 1) from None
+    except RecursionError:
+        raise ParseFailure("the file nests too deeply to parse") from None
+    except Exception as exc:  # libcst's native parser raises a few other types
+        raise ParseFailure(f"cannot parse: {exc}") from None
+
+
+@dataclass
+class Analysis:
+    """The violations of one parse of one text."""
+
+    module: Optional[cst.Module]
+    violations: List[Violation] = field(default_factory=list)
+    errors: List[Finding] = field(default_factory=list)  # TL000: unparsable, rule crash
+
+
+def rules_for(source: str, rules: Sequence[Rule]) -> List[Rule]:
+    """The rules that can possibly match this text, and that the file does not silence."""
+    skipped = noqa.file_noqa(source)
+    return [
+        rule for rule in rules
+        if not noqa.is_silenced(rule.code, skipped) and rule.may_match(source)
+    ]  # fmt: skip
+
+
+def analyse(path: str, source: str, rules: Sequence[Rule]) -> Analysis:
+    """Run `rules` over `source`.  Never raises for bad input: that becomes TL000."""
+    candidates = rules_for(source, rules)
+    if not candidates:
+        return Analysis(module=None)
+    try:
+        module = parse(source)
+    except ParseFailure as exc:
+        return Analysis(module=None, errors=[internal_finding(path, str(exc), exc.line, exc.column)])
+    ctx = FileContext(path, source, module)
+    result = Analysis(module=module)
+    for rule in candidates:
+        try:
+            result.violations.extend(rule.check(ctx))
+        except RecursionError:
+            result.errors.append(internal_finding(path, f"{rule.code} ({rule.name}): the file nests too deeply"))
+        except Exception as exc:  # one broken rule must not stop the others or the run
+            result.errors.append(
+                internal_finding(path, f"internal error in {rule.code} ({rule.name}): {type(exc).__name__}: {exc}")
+            )
+    return result
+
+
+def position_violations(path: str, analysis: Analysis, source: str) -> List[Finding]:
+    """Positioned, noqa-filtered findings (positions cost a pass, so only when needed)."""
+    findings = list(analysis.errors)
+    if analysis.violations:
+        positions = MetadataWrapper(analysis.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        for violation in analysis.violations:
+            where = positions[violation.node]
+            fix = violation.fix
+            findings.append(
+                Finding(
+                    path=path,
+                    line=where.start.line,
+                    column=where.start.column + 1,
+                    end_line=where.end.line,
+                    end_column=where.end.column + 1,
+                    code=violation.rule.code,
+                    name=violation.rule.name,
+                    message=violation.message,
+                    fix=FixInfo(fix.applicability, fix.description) if fix else None,
+                )
+            )
+    findings = noqa.filter_silenced(findings, source)
+    return sorted(findings, key=Finding.sort_key)
+
+
+def lint_source(path: str, source: str, rules: Sequence[Rule]) -> List[Finding]:
+    return position_violations(path, analyse(path, source, rules), source)

@@ -1,0 +1,34 @@
+"""Positioned findings: plain data that crosses process boundaries and becomes output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class FixInfo:
+    applicability: str  # "safe" | "unsafe"
+    description: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int  # 1-based
+    column: int  # 1-based
+    end_line: int
+    end_column: int  # 1-based, exclusive
+    code: str
+    name: str
+    message: str
+    fix: Optional[FixInfo] = None
+
+    def sort_key(self):
+        return (self.path, self.line, self.column, self.code, self.message)
+
+
+def internal_finding(path: str, reason: str, line: int = 1, column: int = 1) -> Finding:
+    """TL000: the file could not be analysed (or a rule failed on it)."""
+    return Finding(path, line, column, line, column, "TL000", "could-not-analyse",
+                   f"could not analyse: {reason}")  # fmt: skip

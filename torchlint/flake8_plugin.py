@@ -1,0 +1,72 @@
+"""flake8 adapter: the same rules, codes and messages as the CLI, through the shared engine.
+
+flake8 runs every installed plugin on every file, selected or not, so this must cost
+next to nothing on files that cannot match: it pre-checks the text against the rule
+index (torchlint/data/rule_index.json, generated from the rules) and imports libcst and
+the rules only when some rule could match.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Iterator, List, Tuple
+
+from torchlint import __version__
+
+_INDEX_PATH = os.path.join(os.path.dirname(__file__), "data", "rule_index.json")
+
+
+def _load_index() -> dict:
+    with open(_INDEX_PATH, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+class TorchlintChecker:
+    name = "torchlint"
+    version = __version__
+    _index = None
+    _rules = None
+
+    def __init__(self, tree=None, filename: str = "(none)", lines: List[str] = ()) -> None:
+        # flake8 passes `tree` because plugins conventionally accept it; only the text is used.
+        self.filename = filename
+        self.lines = lines
+
+    @classmethod
+    def add_options(cls, parser) -> None:
+        # Opt-in (advice) rules stay off unless selected, like bugbear's B9xx.
+        off = [code for code, entry in cls._rule_index().items() if not entry["default"]]
+        if off:
+            parser.extend_default_ignore(off)
+
+    @classmethod
+    def _rule_index(cls) -> dict:
+        if cls._index is None:
+            cls._index = _load_index()
+        return cls._index
+
+    @classmethod
+    def _all_rules(cls):
+        if cls._rules is None:
+            from torchlint import registry
+
+            cls._rules = list(registry.all_rules().values())
+        return cls._rules
+
+    def _may_match(self, source: str) -> bool:
+        return any(
+            all(any(token in source for token in group) for group in entry["requires_text"])
+            for entry in self._rule_index().values()
+        )
+
+    def run(self) -> Iterator[Tuple[int, int, str, type]]:
+        source = "".join(self.lines)
+        if not self._may_match(source):
+            return
+        from torchlint.engine import analyse, position_violations
+
+        analysis = analyse(self.filename, source, self._all_rules())
+        for finding in position_violations(self.filename, analysis, source):
+            # flake8 columns are 0-based here (it adds one when printing).
+            yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)

@@ -1,0 +1,58 @@
+"""`# noqa` comments, with flake8's semantics, and the file-level `# torchlint: noqa`."""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, FrozenSet, List, Optional
+
+# Same shape as flake8's: `# noqa`, `# noqa: TL301`, `# NOQA:TL301,TL501`.
+_LINE_NOQA = re.compile(
+    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
+)
+_LETTERS_CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+_FILE_NOQA = re.compile(
+    r"^[ \t]*#[ \t]*torchlint[ \t]*:[ \t]*noqa(?:[ \t]*:[ \t]*(?P<codes>[A-Z0-9, \t]+))?[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def file_noqa(source: str) -> FrozenSet[str]:
+    """Code prefixes skipped for the whole file (`{"TL"}` for all, empty for none)."""
+    codes: set = set()
+    if "torchlint" not in source and "TORCHLINT" not in source.upper():
+        return frozenset()
+    for match in _FILE_NOQA.finditer(source):
+        if not match.group("codes"):
+            return frozenset({"TL"})  # prefix of every torchlint code
+        codes.update(c.upper() for c in _LETTERS_CODE.findall(match.group("codes")))
+    return frozenset(codes)
+
+def line_noqa(source: str) -> Dict[int, Optional[FrozenSet[str]]]:
+    """Line number (1-based) -> codes silenced on it (None: all codes)."""
+    result: Dict[int, Optional[FrozenSet[str]]] = {}
+    if "noqa" not in source.lower():
+        return result
+    for number, line in enumerate(source.splitlines(), start=1):
+        if "#" not in line:
+            continue
+        match = _LINE_NOQA.search(line)
+        if match is None:
+            continue
+        codes = match.group("codes")
+        result[number] = None if not codes else frozenset(c.upper() for c in _LETTERS_CODE.findall(codes))
+    return result
+
+def is_silenced(code: str, codes: Optional[FrozenSet[str]]) -> bool:
+    """Is `code` silenced by these noqa codes (None: a bare noqa)?  TL000 never is."""
+    if code == "TL000":
+        return False
+    return codes is None or any(code.startswith(c) for c in codes)
+
+def filter_silenced(findings: List, source: str) -> List:
+    per_line = line_noqa(source)
+    if not per_line:
+        return findings
+    return [
+        f for f in findings
+        if f.line not in per_line or not is_silenced(f.code, per_line[f.line])
+    ]  # fmt: skip
