@@ -17,7 +17,8 @@ class PatchEmbed(nn.Module):
     def forward(self, images):
         x = self.proj(images)  # (B, dim, H/p, W/p)
         x = x.permute(0, 2, 3, 1)  # channels last
-        return x.view(x.size(0), -1, x.size(-1))  # (B, tokens, dim)
+        B, H, W, C = x.shape
+        return x.view(B, H * W * C)  # flatten patches
 
 
 class Classifier(nn.Module):

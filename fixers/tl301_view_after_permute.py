@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
 from torchlint.rule import SAFE, Fix
 
 APPLICABILITY = SAFE

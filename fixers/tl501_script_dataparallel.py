@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import List, Optional
 
 import libcst as cst
+from torchlint.rules.tl501_script_dataparallel import ALWAYS, wrapper_evidence
 
 from torchlint.rule import SAFE, SOMETIMES, UNSAFE, Fix
-from torchlint.rules.tl501_script_dataparallel import ALWAYS, wrapper_evidence
 
 APPLICABILITY = SOMETIMES
 

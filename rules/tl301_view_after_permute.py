@@ -8,6 +8,7 @@ import libcst as cst
 
 from torchlint import tables
 from torchlint.analysis.dataflow import reaching_assignments
+from torchlint.analysis.shapes import FAILS, describe_permutation, known_shape, size_spellings, view_verdict
 from torchlint.context import FileContext
 from torchlint.rule import Rule, Violation
 
@@ -23,7 +24,7 @@ _MAX_NAME_HOPS = 3
 class ViewAfterPermute(Rule):
     code = "TL301"
     name = "view-after-permute"
-    summary = "`.view()` on the non-contiguous result of `.permute()`/`.transpose()`/`.T`: use `.reshape()`"
+    summary = "`.view()` that merges dimensions separated by `.permute()`/`.transpose()`/`.T`: use `.reshape()`"
     why = """
         `.permute()`, `.transpose()`, `.t()`, `.T`, `.mT`, `.swapaxes()`, `.movedim()` return views
         with reordered strides.  `.view()` cannot merge dimensions that are no longer adjacent in
@@ -35,21 +36,26 @@ class ViewAfterPermute(Rule):
         The crash often shows only on CPU or on some shapes (a `.cuda()` copy or a size-1
         dimension can hide it), so it slips through a quick test.
 
-        torchlint stays silent where the arguments prove the view safe: a permutation that is
-        the identity, a view to the tensor's own shape (`y.view(y.shape)`), and views that only
-        split the last dimension (`y.view(*y.shape[:-1], heads, -1)`, or `y.size(i)` for every
-        leading dimension of a `permute` whose rank it knows).  `.view(dtype)` reinterprets
-        bytes and is not a reshape: never reported.
+        torchlint reports a view only when it can prove the merge: it knows the permutation (literal
+        dims, and the rank from the `permute` itself, from `B, C, H, W = x.shape`, or from an earlier
+        `.view(B, T, nh, hs)`), and every reading of the view's arguments (`B`, `H * D`, `y.size(1)`,
+        `-1`) merges dimensions the permutation separated.  It stays silent when some reading works:
+        identity permutations, views to the tensor's own shape, views that only split dimensions
+        (`x.transpose(1, 2).view(B, C, H, W)`), merges of dimensions that stayed adjacent
+        (`x.permute(0, 2, 3, 1).view(N, H * W, C)`), and arguments it cannot read.  `.view(dtype)`
+        reinterprets bytes and is not a reshape: never reported.
     """
     bad = """
-        def split_heads(x, batch, seq, dim):
-            x = x.transpose(1, 2)
-            return x.view(batch, seq, dim)
+        def merge_heads(x):
+            B, H, T, D = x.shape
+            x = x.transpose(1, 2)  # (B, T, H, D), no longer contiguous
+            return x.view(B, T, H * D)
     """
     good = """
-        def split_heads(x, batch, seq, dim):
+        def merge_heads(x):
+            B, H, T, D = x.shape
             x = x.transpose(1, 2)
-            return x.reshape(batch, seq, dim)
+            return x.reshape(B, T, H * D)
     """
     fix_does = """
         Replaces `.view(` with `.reshape(`.  `reshape` returns the very same view whenever `view`
@@ -74,14 +80,13 @@ class ViewAfterPermute(Rule):
             if origin is None:
                 continue
             op_name, producer = origin
-            if proven_safe(ctx, call, producer):
+            if not view_fails(ctx, call, producer):
                 continue
             yield self.violation(
                 ctx,
                 func.attr,
-                f"`.view()` on the non-contiguous result of `{op_name}` raises \"view size is not "
-                f"compatible with input tensor's size and stride\" when it merges dimensions; "
-                f"use `.reshape()` instead",
+                f"`.view()` merges dimensions that `{op_name}` moved apart and raises \"view size is not "
+                f"compatible with input tensor's size and stride\"; use `.reshape()` instead",
             )
 
 
@@ -144,81 +149,27 @@ def noncontiguous_origin(
     return None
 
 
-# -- the cases proven safe ------------------------------------------------------------
-def _int_literals(args) -> Optional[list]:
-    values = []
-    for arg in args:
-        if arg.keyword is not None or arg.star or not isinstance(arg.value, cst.Integer):
-            return None
-        values.append(int(arg.value.value))
-    return values
+# -- does this view merge what the permutation separated? -----------------------------
+def view_fails(ctx: FileContext, view: cst.Call, producer: cst.BaseExpression) -> bool:
+    """True only when every reading of the view's arguments merges separated dims."""
 
+    def rank_of(tensor):
+        shape = known_shape(ctx, tensor, producer)
+        return len(shape) if shape is not None else None
 
-def _permute_rank(producer: cst.BaseExpression) -> Optional[int]:
-    """The rank a `.permute(0, 2, 1)` spells out, when it does."""
-    if isinstance(producer, cst.Call) and isinstance(producer.func, cst.Attribute):
-        if producer.func.attr.value == "permute":
-            dims = _int_literals(producer.args)
-            if dims is not None:
-                return len(dims)
-            if len(producer.args) == 1 and isinstance(producer.args[0].value, (cst.Tuple, cst.List)):
-                return len(producer.args[0].value.elements)
-    return None
-
-
-def _is_identity_permutation(producer: cst.BaseExpression) -> bool:
-    if not (isinstance(producer, cst.Call) and isinstance(producer.func, cst.Attribute)):
+    permuted = describe_permutation(ctx, producer, rank_of)
+    if permuted is None:
         return False
-    dims = _int_literals(producer.args)
-    name = producer.func.attr.value
-    if dims is None:
-        return False
-    if name in ("transpose", "swapaxes", "swapdims", "movedim", "moveaxis"):
-        return len(dims) == 2 and dims[0] == dims[1]
-    if name == "permute":
-        return dims == list(range(len(dims)))
-    return False
-
-
-def _size_of(ctx: FileContext, node: cst.BaseExpression, tensor: str) -> Optional[object]:
-    """`t.size(i)`/`t.shape[i]` -> i; `t.shape`/`t.size()` -> "all"; `*t.shape[:-1]` -> "leading"."""
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "size":
-        if ctx.code(node.func.value) != tensor:
-            return None
-        if not node.args:
-            return "all"
-        dims = _int_literals(node.args)
-        return dims[0] if dims and len(dims) == 1 else None
-    if isinstance(node, cst.Attribute) and node.attr.value == "shape":
-        return "all" if ctx.code(node.value) == tensor else None
-    if isinstance(node, cst.Subscript) and _size_of(ctx, node.value, tensor) == "all":
-        if len(node.slice) != 1:
-            return None
-        index = node.slice[0].slice
-        if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
-            return int(index.value.value)
-        if (isinstance(index, cst.Slice) and index.lower is None and index.step is None
-                and isinstance(index.upper, cst.UnaryOperation) and ctx.code(index.upper) == "-1"):  # fmt: skip
-            return "leading"
-    return None
-
-
-def proven_safe(ctx: FileContext, call: cst.Call, producer: cst.BaseExpression) -> bool:
-    if _is_identity_permutation(producer):
-        return True
-    tensor = ctx.code(call.func.value)  # the receiver as written: `x`, `x.permute(0, 2, 1)`
-    args = list(call.args)
-    if len(args) == 1:
-        if _size_of(ctx, args[0].value, tensor) == "all":
-            return True  # viewed to its own shape: a no-op
-    first = args[0]
-    if first.star == "*" and _size_of(ctx, first.value, tensor) in ("all", "leading"):
-        return True  # keeps every leading dimension and splits the last one
-    # `y.view(y.size(0), y.size(1), heads, -1)` after a permute of known rank 3.
-    leading = 0
-    for arg in args:
-        if arg.star or _size_of(ctx, arg.value, tensor) != leading:
-            break
-        leading += 1
-    rank = _permute_rank(producer)
-    return rank is not None and leading >= rank - 1
+    dim_symbols = None
+    if permuted.order is not None:
+        rank = len(permuted.order)
+        receiver = view.func.value  # `y` in `y = x.permute(...); y.view(...)`, or the permute itself
+        base_shape = known_shape(ctx, permuted.base, producer) or [set()] * rank
+        result_shape = (known_shape(ctx, receiver, view) if receiver is not producer else None) or [set()] * rank
+        if len(base_shape) != rank or len(result_shape) != rank:
+            return False  # the ranks we read elsewhere disagree: do not guess
+        dim_symbols = [
+            frozenset(base_shape[source] | result_shape[j] | size_spellings(ctx, receiver, j, rank))
+            for j, source in enumerate(permuted.order)
+        ]
+    return view_verdict(ctx, view, permuted, dim_symbols) == FAILS

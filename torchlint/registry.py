@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from functools import lru_cache
+from functools import cache
 from typing import Dict, Iterable, List
 
 from torchlint.rule import Rule
@@ -16,7 +16,7 @@ from torchlint.rule import Rule
 INTERNAL_CODE = "TL000"  # could not analyse a file: never selectable away
 
 
-@lru_cache(maxsize=None)
+@cache
 def all_rules() -> Dict[str, Rule]:
     from torchlint import fixers, rules
 

@@ -33,7 +33,7 @@ class Fix:
 class Violation:
     """A rule's finding before it has a position: the node to point at."""
 
-    rule: "Rule"
+    rule: Rule
     node: cst.CSTNode
     message: str
     fix: Optional[Fix] = None

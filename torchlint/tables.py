@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-from functools import lru_cache
+from functools import cache
 from typing import Any, Dict
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> Dict[str, Any]:
     """The table `data/<name>.json` (without its `_generated_by` header)."""
     with open(os.path.join(DATA_DIR, f"{name}.json"), encoding="utf-8") as handle:

@@ -7,26 +7,50 @@ from tests.helpers import codes, dedent, fix, lint
 SELECT = ["TL301"]
 
 POSITIVES = {
-    "chained-transpose": """
+    "merge-heads-chained": """
         import torch
-        def f(x, b, t, c):
-            return x.transpose(1, 2).view(b, t, c)
+        def merge_heads(x):
+            B, H, T, D = x.shape
+            return x.transpose(1, 2).view(B, T, H * D)
     """,
-    "through-variable": """
-        def split_heads(x, batch, seq, dim):
+    "merge-heads-through-variable": """
+        def merge_heads(x):
+            B, H, T, D = x.size()
             x = x.transpose(1, 2)
-            return x.view(batch, seq, dim)
+            return x.view(B, T, H * D)
+    """,
+    "view-back-to-input-shape": """
+        import torch.nn as nn
+        class Mixer(nn.Module):
+            def forward(self, x):
+                B, T, C = x.shape
+                y = x.transpose(1, 2)
+                return y.view(B, T, C)
+    """,
+    "shape-from-earlier-view": """
+        def attention_output(y, B, T, nh, hs):
+            y = y.view(B, nh, T, hs).transpose(1, 2)
+            return y.view(B, T, nh * hs)
     """,
     "permute-flatten": """
         def patches(img):
             out = img.permute(0, 2, 3, 1)
             return out.view(-1)
     """,
+    "permute-literal-rank-every-reading-fails": """
+        def f(x, b):
+            return x.permute(0, 2, 1).view(b, -1)
+    """,
+    "nchw-to-nhwc-merge-channels": """
+        def head(x):
+            N, C, H, W = x.shape
+            return x.permute(0, 2, 3, 1).view(N, -1)
+    """,
     "torch-function-alias": """
         import torch as th
         def f(x):
             y = th.permute(x, (0, 2, 1))
-            return y.view(4, -1)
+            return y.view(-1)
     """,
     "from-import-function": """
         from torch import transpose as tr
@@ -38,8 +62,8 @@ POSITIVES = {
             return w.T.view(-1)
     """,
     "property-mT": """
-        def f(w, n):
-            return w.mT.view(n, -1)
+        def f(w):
+            return w.mT.view(-1)
     """,
     "swapaxes": """
         def f(x):
@@ -53,14 +77,6 @@ POSITIVES = {
         def f(w):
             return w.t().view(-1)
     """,
-    "in-class-forward": """
-        import torch.nn as nn
-        class Attention(nn.Module):
-            def forward(self, x):
-                B, T, C = x.shape
-                y = x.transpose(1, 2)
-                return y.view(B, T, C)
-    """,
     "module-level": """
         import torch
         x = torch.randn(2, 3, 4).permute(2, 0, 1)
@@ -70,19 +86,48 @@ POSITIVES = {
         def f(x, channels_last):
             if channels_last:
                 x = x.permute(0, 2, 3, 1)
-            return x.view(x.size(0), -1)
+            return x.view(-1)
+    """,
+    "size-method-arguments": """
+        def f(x):
+            y = x.permute(0, 2, 1)
+            return y.view(y.size(0), y.size(1) * y.size(2))
+    """,
+}
+
+NEGATIVES = {
+    # Rank unknown and arguments unreadable: a pure split would work, so we cannot tell.
+    "unknown-rank-transpose": """
+        def f(x, b, t, c):
+            return x.transpose(1, 2).view(b, t, c)
+    """,
+    "split-only-segformer-style": """
+        def f(x, H, W):
+            B, N, C = x.shape
+            return x.transpose(1, 2).view(B, C, H, W)
+    """,
+    "nhwc-merge-of-adjacent-dims": """
+        def f(x):
+            return x.permute(0, 2, 3, 1).view(x.size(0), -1, x.size(1))
+    """,
+    "nhwc-merge-hw-named": """
+        def f(x):
+            N, C, H, W = x.shape
+            return x.permute(0, 2, 3, 1).view(N, H * W, C)
     """,
     "shape-variable": """
         def f(x, out_shape):
             return x.transpose(0, 1).view(out_shape)
     """,
-    "size-keyword-splat": """
+    "starred-list": """
         def f(x, b):
             return x.transpose(0, 1).view(*[b, -1])
     """,
-}
-
-NEGATIVES = {
+    "split-transposed-dim": """
+        def f(x, heads):
+            B, T, C = x.shape
+            return x.transpose(1, 2).view(B, heads, C // heads, T)
+    """,
     "contiguous-between": """
         def f(x, b, t, c):
             return x.transpose(1, 2).contiguous().view(b, t, c)
@@ -195,23 +240,39 @@ def test_position_points_at_view():
 def test_fix_replaces_view_with_reshape_and_keeps_comments():
     fixed = fix(
         """
-        def split_heads(x, batch, seq, dim):
+        def merge_heads(x):
+            B, H, T, D = x.shape
             # (B, H, T, D) -> (B, T, H, D)
             x = x.transpose(1, 2)
-            return x.view(batch, seq, dim)  # merge heads
+            return x.view(B, T, H * D)  # merge heads
         """,
         SELECT,
     )
     assert fixed == dedent(
         """
-        def split_heads(x, batch, seq, dim):
+        def merge_heads(x):
+            B, H, T, D = x.shape
             # (B, H, T, D) -> (B, T, H, D)
             x = x.transpose(1, 2)
-            return x.reshape(batch, seq, dim)  # merge heads
+            return x.reshape(B, T, H * D)  # merge heads
         """
     )
 
 
 def test_fix_handles_several_views_in_one_expression():
-    fixed = fix("def f(a, b):\n    return a.t().view(-1) + b.mT.view(-1, 2)\n", SELECT)
-    assert fixed == "def f(a, b):\n    return a.t().reshape(-1) + b.mT.reshape(-1, 2)\n"
+    fixed = fix("def f(a, b):\n    return a.t().view(-1) + b.mT.view(-1)\n", SELECT)
+    assert fixed == "def f(a, b):\n    return a.t().reshape(-1) + b.mT.reshape(-1)\n"
+
+
+def test_sizes_unpacked_after_the_permute_describe_the_permuted_tensor():
+    # B, H, W, C are the permuted tensor's sizes, not the input's: merging H, W, C fails.
+    source = """
+        def forward(self, images):
+            x = self.proj(images)
+            x = x.permute(0, 2, 3, 1)
+            B, H, W, C = x.shape
+            return x.view(B, H * W * C)
+    """
+    assert codes(source, SELECT) == ["TL301"]
+    # ... and merging only H and W (adjacent in the input) works: silent.
+    assert codes(source.replace("x.view(B, H * W * C)", "x.view(B, H * W, C)"), SELECT) == []
