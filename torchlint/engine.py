@@ -5,11 +5,13 @@ This is the shared core of the CLI and the flake8 plugin.
 
 from __future__ import annotations
 
+import ast
+
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from torchlint import noqa
 from torchlint.context import FileContext
@@ -28,13 +30,22 @@ def parse(source: str) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        line = max(exc.raw_line, 1)
-        first = str(exc).splitlines()[0] if str(exc) else "syntax error"
-        raise ParseFailure(f"syntax error: {first}", line, exc.raw_column + 1) from None
+        raise _describe_syntax_error(source, exc) from None
     except RecursionError:
         raise ParseFailure("the file nests too deeply to parse") from None
     except Exception as exc:  # libcst's native parser raises a few other types
         raise ParseFailure(f"cannot parse: {exc}") from None
+
+
+def _describe_syntax_error(source: str, exc: cst.ParserSyntaxError) -> ParseFailure:
+    # libcst's positions and messages are rough; Python's own parser says it better.
+    try:
+        compile(source, "<file>", "exec", ast.PyCF_ONLY_AST)
+    except SyntaxError as python_error:
+        return ParseFailure(f"syntax error: {python_error.msg}", python_error.lineno or 1, python_error.offset or 1)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return ParseFailure(f"syntax error: {exc.message}", max(exc.raw_line, 1), exc.raw_column + 1)
 
 
 @dataclass
@@ -78,28 +89,37 @@ def analyse(path: str, source: str, rules: Sequence[Rule]) -> Analysis:
     return result
 
 
+def active_violations(analysis: Analysis, source: str) -> List[Tuple[Violation, CodeRange]]:
+    """The violations that no `# noqa` silences, with their positions (computed only here)."""
+    if not analysis.violations:
+        return []
+    positions = MetadataWrapper(analysis.module, unsafe_skip_copy=True).resolve(PositionProvider)
+    per_line = noqa.line_noqa(source)
+    located = [(v, positions[v.node]) for v in analysis.violations]
+    return [
+        (violation, where) for violation, where in located
+        if not noqa.is_silenced(violation.rule.code, per_line.get(where.start.line, frozenset()))
+    ]  # fmt: skip
+
+
 def position_violations(path: str, analysis: Analysis, source: str) -> List[Finding]:
-    """Positioned, noqa-filtered findings (positions cost a pass, so only when needed)."""
+    """Positioned, noqa-filtered findings, sorted."""
     findings = list(analysis.errors)
-    if analysis.violations:
-        positions = MetadataWrapper(analysis.module, unsafe_skip_copy=True).resolve(PositionProvider)
-        for violation in analysis.violations:
-            where = positions[violation.node]
-            fix = violation.fix
-            findings.append(
-                Finding(
-                    path=path,
-                    line=where.start.line,
-                    column=where.start.column + 1,
-                    end_line=where.end.line,
-                    end_column=where.end.column + 1,
-                    code=violation.rule.code,
-                    name=violation.rule.name,
-                    message=violation.message,
-                    fix=FixInfo(fix.applicability, fix.description) if fix else None,
-                )
+    for violation, where in active_violations(analysis, source):
+        fix = violation.fix
+        findings.append(
+            Finding(
+                path=path,
+                line=where.start.line,
+                column=where.start.column + 1,
+                end_line=where.end.line,
+                end_column=where.end.column + 1,
+                code=violation.rule.code,
+                name=violation.rule.name,
+                message=violation.message,
+                fix=FixInfo(fix.applicability, fix.description) if fix else None,
             )
-    findings = noqa.filter_silenced(findings, source)
+        )
     return sorted(findings, key=Finding.sort_key)
 
 

@@ -12,7 +12,7 @@ from typing import Dict, List, Sequence, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from torchlint.engine import ParseFailure, analyse, parse, position_violations
+from torchlint.engine import ParseFailure, active_violations, analyse, parse, position_violations
 from torchlint.findings import Finding, internal_finding
 from torchlint.rule import SAFE, Fix, Rule
 
@@ -60,7 +60,8 @@ def fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool = Fal
     fixed = 0
     for _ in range(MAX_ROUNDS):
         analysis = analyse(path, current, rules)
-        fixes = [v.fix for v in analysis.violations if v.fix and v.fix.edits and v.fix.applicability in allowed]
+        active = [v for v, _ in active_violations(analysis, current)]
+        fixes = [v.fix for v in active if v.fix and v.fix.edits and v.fix.applicability in allowed]
         if not fixes or analysis.errors:
             return FixResult(current, position_violations(path, analysis, current), fixed)
         chosen = _non_overlapping(analysis.module, fixes)

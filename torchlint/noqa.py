@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, FrozenSet, List, Optional
+from typing import Dict, FrozenSet, Optional
 
 # Same shape as flake8's: `# noqa`, `# noqa: TL301`, `# NOQA:TL301,TL501`.
 _LINE_NOQA = re.compile(
@@ -47,12 +47,3 @@ def is_silenced(code: str, codes: Optional[FrozenSet[str]]) -> bool:
     if code == "TL000":
         return False
     return codes is None or any(code.startswith(c) for c in codes)
-
-def filter_silenced(findings: List, source: str) -> List:
-    per_line = line_noqa(source)
-    if not per_line:
-        return findings
-    return [
-        f for f in findings
-        if f.line not in per_line or not is_silenced(f.code, per_line[f.line])
-    ]  # fmt: skip
