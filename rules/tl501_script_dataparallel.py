@@ -47,10 +47,16 @@ class ScriptDataParallel(Rule):
         which has the same requirement: export the underlying module, not the wrapper.
     """
     bad = """
+        import torch
+        import torch.nn as nn
+
         model = nn.DataParallel(Net())
         scripted = torch.jit.script(model)
     """
     good = """
+        import torch
+        import torch.nn as nn
+
         model = nn.DataParallel(Net())
         scripted = torch.jit.script(model.module)
     """

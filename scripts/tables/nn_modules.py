@@ -110,16 +110,24 @@ def _init_params(cls):
             continue
         if param.name in ("device", "dtype"):
             continue
-        default = None if param.default is param.empty else repr(param.default)
+        default = None if param.default is param.empty else _stable_repr(param.default)
         params.append({"name": param.name, "default": default, "keyword_only": param.kind == param.KEYWORD_ONLY})
     return params
+
+
+def _stable_repr(value):
+    """repr() without memory addresses: a function default is written as its dotted path."""
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{value.__module__}.{value.__qualname__}"
+    return repr(value)
 
 
 def _sample_kwargs(name, cls, init):
     sample = SAMPLE_ARGS.get(name)
     if sample in ("encoder", "decoder"):
         layer_cls = nn.TransformerEncoderLayer if sample == "encoder" else nn.TransformerDecoderLayer
-        return {("encoder_layer" if sample == "encoder" else "decoder_layer"): layer_cls(4, 2, dim_feedforward=8), "num_layers": 1}
+        layer = layer_cls(4, 2, dim_feedforward=8)
+        return {("encoder_layer" if sample == "encoder" else "decoder_layer"): layer, "num_layers": 1}
     if sample is not None:
         return dict(sample)
     return {p["name"]: GUESSES.get(p["name"], 4) for p in init if p["default"] is None}

@@ -1,0 +1,143 @@
+"""TL101 layer-in-forward."""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from torchlint.analysis.modules import (
+    BUFFERS,
+    MODE,
+    PARAMETERS,
+    bind_arguments,
+    forward_only_function_around,
+    is_zero_literal,
+    nn_classes,
+    project_class_builds_state,
+    project_class_called,
+    torch_module_state,
+)
+from torchlint.context import FileContext
+from torchlint.rule import Rule, Violation
+
+# Between a statement and its method: any of these makes it run only sometimes.
+CONDITIONAL = (cst.If, cst.For, cst.While, cst.Try, cst.TryStar, cst.Match, cst.IfExp, cst.BooleanOperation)
+
+
+class LayerInForward(Rule):
+    code = "TL101"
+    name = "layer-in-forward"
+    summary = "A layer with weights, buffers or train/eval behaviour is built inside `forward()`"
+    why = """
+        A module constructed inside `forward()` is a new module on every call: its weights are
+        freshly initialised each time, it was not in `model.parameters()` when the optimizer was
+        built, it never appears in `state_dict()`, and `model.to(device)` cannot move it, so on a
+        GPU the first call fails with
+
+            RuntimeError: Expected all tensors to be on the same device ... (or: Tensor for
+            argument #2 'mat1' is on CPU, but expected it to be on GPU)
+
+        and on a CPU the model silently never learns that part.  A `Dropout` built in
+        `forward()` is always in training mode: `model.eval()` never turns it off, so evaluation
+        is random.  Also reported: project `nn.Module` classes of the same file whose `__init__`
+        builds such layers, constructed in `forward()` (or in a method called only from it).
+
+        Not reported: stateless modules (`nn.ReLU()`: see TL102), layers built in `__init__` or
+        its helpers, `nn.Dropout(0.0)`, and a layer cached on first use
+        (`if self.proj is None: self.proj = nn.Linear(...)`), which is a deliberate (if fragile)
+        lazy-initialisation pattern rather than a rebuild on every call.
+    """
+    bad = """
+        class Net(nn.Module):
+            def __init__(self, hidden):
+                super().__init__()
+                self.hidden = hidden
+
+            def forward(self, x):
+                proj = nn.Linear(self.hidden, 10)
+                return proj(x)
+    """
+    good = """
+        class Net(nn.Module):
+            def __init__(self, hidden):
+                super().__init__()
+                self.hidden = hidden
+                self.proj = nn.Linear(self.hidden, 10)
+
+            def forward(self, x):
+                return self.proj(x)
+    """
+    fix_does = """
+        Moves the construction to the end of `__init__` as `self.<name> = ...` and uses
+        `self.<name>` in `forward()`.  Unsafe: it adds parameters and `state_dict()` keys (old
+        checkpoints lack them) and changes what the optimizer trains.  Offered only when every
+        constructor argument is available in `__init__` (literals, `__init__` parameters,
+        attributes set in `__init__`, module-level names), the construction runs unconditionally
+        (not in a loop, branch or closure) and the class defines `__init__`.  The name is the
+        variable the layer was bound to, else derived from the class (`batchnorm2d`), made unique.
+    """
+    requires_text = (("forward",), ("torch", "lightning"))
+
+    def check(self, ctx: FileContext) -> Iterator[Violation]:
+        for call in ctx.nodes(cst.Call):
+            where = forward_only_function_around(ctx, call)
+            if where is None:
+                continue
+            reason = stateful_reason(ctx, call)
+            if reason is None or is_lazy_cache(ctx, call, where[1]):
+                continue
+            class_def, method = where
+            spelled = ctx.code(call.func)
+            place = "`forward()`" if method.name.value == "forward" else (
+                f"`{method.name.value}()`, which only `forward()` calls,"
+            )
+            yield self.violation(
+                ctx,
+                call,
+                f"`{spelled}(...)` is built inside {place} of `{class_def.name.value}`: {reason}; "
+                f"build it once in `__init__` as `self.<name> = {spelled}(...)` and use `self.<name>` here",
+            )
+
+
+def stateful_reason(ctx: FileContext, call: cst.Call) -> Optional[str]:
+    """Why constructing `call` on every forward is wrong, or None if it is not (or unknown)."""
+    state = torch_module_state(ctx, call)
+    if state is not None:
+        kinds = state.kinds
+        if not kinds or (kinds == {MODE} and _dropout_probability_zero(ctx, call)):
+            return None
+        if PARAMETERS in kinds:
+            return ("its weights are re-initialised on every call, never reach the optimizer or "
+                    "`state_dict()`, and are not moved by `.to(device)`")  # fmt: skip
+        if BUFFERS in kinds:
+            return ("its running statistics start afresh on every call, are not saved in "
+                    "`state_dict()` and are not moved by `.to(device)`")  # fmt: skip
+        return "a module built in `forward()` is always in training mode, so `model.eval()` never switches it off"
+    project = project_class_called(ctx, call)
+    if project is not None and project_class_builds_state(ctx, project):
+        return ("the layers its `__init__` builds are re-initialised on every call, never reach the "
+                "optimizer or `state_dict()`, and are not moved by `.to(device)`")  # fmt: skip
+    return None
+
+
+def _dropout_probability_zero(ctx: FileContext, call: cst.Call) -> bool:
+    """`nn.Dropout(0.0)`: mode-dependent in principle, a no-op in fact."""
+    entry = nn_classes().get(ctx.call_name(call) or "")
+    bound = bind_arguments(call, entry["init"]) if entry else None
+    return bool(bound) and "p" in bound and is_zero_literal(bound["p"])
+
+
+def is_lazy_cache(ctx: FileContext, call: cst.Call, method: cst.FunctionDef) -> bool:
+    """`if self.proj is None: self.proj = nn.Linear(...)`: assigned to `self.` under a condition."""
+    statement = ctx.parent(call)
+    if not (isinstance(statement, cst.Assign) and statement.value is call):
+        return False
+    if not any(isinstance(t.target, (cst.Attribute, cst.Subscript)) for t in statement.targets):
+        return False
+    for ancestor in ctx.ancestors(statement):
+        if ancestor is method:
+            return False
+        if isinstance(ancestor, CONDITIONAL):
+            return True
+    return False

@@ -1,0 +1,355 @@
+"""TL601 missing-eval."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Tuple
+
+import libcst as cst
+
+from torchlint.analysis.dataflow import local_assignments, self_name
+from torchlint.analysis.facts import bind_arguments, resolve_call, same_file_class
+from torchlint.analysis.modes import (
+    DEPENDENT,
+    INDEPENDENT,
+    TRAIN,
+    UNKNOWN,
+    call_sites,
+    eval_data_loop,
+    eval_role_name,
+    first_training_call,
+    grad_disabled_function,
+    grad_disabled_with,
+    is_training_call,
+    mode_calls_in,
+    model_expression,
+    model_key,
+    model_status,
+    own_calls,
+    param_names,
+    pytest_file,
+    referenced_other_than_called,
+    related,
+    words,
+)  # fmt: skip
+from torchlint.context import FileContext
+from torchlint.rule import Rule, Violation
+
+_LOOPS = (cst.For, cst.While)
+# Monte Carlo dropout keeps dropout on at inference on purpose.
+_DELIBERATE_TRAIN_MODE = {"mc", "mcdropout", "uncertainty", "bayesian", "monte", "carlo", "tta"}
+_MODEL_LIKE = re.compile(r"model|net", re.I)
+_NOT_MODEL = re.compile(r"loss|criterion|metric|fn$|func|tokenizer|transform|scheduler", re.I)
+_MAX_CALLER_DEPTH = 3
+
+
+@dataclass
+class Evaluation:
+    """One model forward in an evaluation context, and what the fixer needs to know."""
+
+    use: cst.Call
+    key: str  # the model, as spelled at the forward (`model`, `self.net`)
+    function: Optional[cst.FunctionDef]  # the function around the forward (None: module level)
+    with_node: Optional[cst.With]  # the `with torch.no_grad():` around it, if any
+    data_loop: Optional[cst.For]  # the outermost `for ... in val_loader` around it, if any
+    whole_function: bool  # the context is the function itself (decorator or evaluation name)
+
+
+class MissingEval(Rule):
+    code = "TL601"
+    name = "missing-eval"
+    summary = "A model is evaluated without `model.eval()`: dropout and batch norm stay in training mode"
+    why = """
+        `torch.no_grad()` and `torch.inference_mode()` only turn off gradient tracking; they do not
+        change what the layers compute.  A model left in training mode while it is evaluated keeps
+        dropout on (outputs are random: run the same batch twice and get two answers, and the
+        accuracy you log is lower and noisier than the model's) and batch norm normalises with the
+        statistics of each evaluation batch *and updates its running statistics with them*, so
+        evaluating on the validation set silently changes the model you will save.
+
+        torchlint follows the model through same-file callers: `validate(model)` is fine when every
+        call of it is preceded by `model.eval()`.  It reports when it can see that the model's class
+        (defined in the same file, directly or through its submodules) has dropout, batch norm or
+        instance norm with running statistics, or reads `self.training`; for a model whose class it
+        cannot see, it reports only inside `no_grad`/`inference_mode` in a function or loop whose name
+        says evaluation (`validate`, `test_loader`...).  A class with no such layers is never reported.
+    """
+    bad = """
+        @torch.no_grad()
+        def evaluate(model, loader):
+            return sum(model(x).argmax(1).eq(y).sum().item() for x, y in loader)
+    """
+    good = """
+        @torch.no_grad()
+        def evaluate(model, loader):
+            model.eval()
+            return sum(model(x).argmax(1).eq(y).sum().item() for x, y in loader)
+    """
+    fix_does = """
+        Puts the model in eval mode for the evaluation and restores the mode it had afterwards, so a
+        caller's training loop keeps training in training mode: `was_training = model.training`,
+        `model.eval()` before the `with torch.no_grad():` block, the validation loop or at the top of
+        the evaluation function, and `model.train(was_training)` after it (in a `try`/`finally` when
+        the function returns early).  Not offered for generators, for blocks left by `return`/`break`,
+        or where the model is created inside the evaluated code.
+    """
+    requires_text = (
+        ("no_grad", "inference_mode", "set_grad_enabled", "val", "Val", "VAL", "test", "Test", "eval", "Eval",
+         "predict", "Predict", "infer", "Infer", "sampl", "Sampl", "generat", "Generat", "dev", "Dev",
+         "holdout"),
+        ("torch",),
+    )  # fmt: skip
+
+    def check(self, ctx: FileContext) -> Iterator[Violation]:
+        plans = ctx.memo("tl601.plans", dict)
+        reported = set()
+        for evaluation, unambiguous in evaluations(ctx):
+            status = model_status(ctx, model_expression(evaluation.use.func))
+            if status.verdict == INDEPENDENT:
+                continue
+            if status.verdict != DEPENDENT and not (unambiguous and _model_like(evaluation.key)):
+                continue
+            if mode_is_chosen(ctx, evaluation.use, evaluation.key):
+                continue
+            region = evaluation.with_node or evaluation.data_loop or evaluation.function or ctx.module
+            identity = (id(region), evaluation.key)
+            if identity in reported:
+                continue
+            reported.add(identity)
+            plans[id(evaluation.use)] = evaluation
+            key = evaluation.key
+            if status.verdict == DEPENDENT:
+                why = f"{status.evidence}, which behave differently in training mode (dropout stays on, batch " \
+                      f"norm uses and updates batch statistics)"  # fmt: skip
+            else:
+                why = "if it has dropout or batch norm layers they stay active (random outputs, running " \
+                      "statistics updated by evaluation data)"  # fmt: skip
+            yield self.violation(
+                ctx,
+                evaluation.use,
+                f"`{key}` is evaluated {_where(ctx, evaluation)} without `{key}.eval()` on any path torchlint "
+                f"can see: {why}; call `{key}.eval()` before evaluating and `{key}.train()` before training again",
+            )
+
+
+def _where(ctx: FileContext, evaluation: Evaluation) -> str:
+    if evaluation.with_node is not None:
+        return "under `torch.no_grad()`/`inference_mode()`"
+    if evaluation.data_loop is not None:
+        return f"in a loop over `{ctx.code(evaluation.data_loop.iter)}`"
+    if evaluation.function is not None:
+        return f"in `{evaluation.function.name.value}()`"
+    return "here"
+
+
+def _model_like(key: str) -> bool:
+    last = key.rsplit(".", 1)[-1]
+    return bool(_MODEL_LIKE.search(last)) and not _NOT_MODEL.search(last)
+
+
+# -- finding model forwards in evaluation contexts ---------------------------------------
+def evaluations(ctx: FileContext) -> Iterator[Tuple[Evaluation, bool]]:
+    """(forward, unambiguous) for each model call in an evaluation context that is not a training step."""
+    roots: List[cst.CSTNode] = [w for w in ctx.nodes(cst.With) if grad_disabled_with(ctx, w)]
+    roots += [f for f in ctx.nodes(cst.FunctionDef) if grad_disabled_function(ctx, f) or _role(ctx, f)]
+    roots += [loop for loop in ctx.nodes(cst.For) if eval_data_loop(ctx, loop)]
+    seen = set()
+    calls = []
+    for root in roots:
+        for call in ctx.walk(root, cst.Call):
+            if id(call) not in seen:
+                seen.add(id(call))
+                calls.append(call)
+    calls.sort(key=ctx.order)
+    for call in calls:
+        found = _evaluation(ctx, call)
+        if found is not None:
+            yield found
+
+
+def _role(ctx: FileContext, function: cst.FunctionDef) -> bool:
+    name = function.name.value
+    if name.startswith("test") and pytest_file(ctx):
+        return False  # a pytest test, not an evaluation
+    return eval_role_name(name)
+
+
+def _forward_key(ctx: FileContext, call: cst.Call) -> Optional[str]:
+    """The model a call runs, when it is a call of a model object (`model(x)`, `self.net(x)`)."""
+    func = model_expression(call.func)
+    if isinstance(func, cst.Name):
+        if ctx.qualified_name(func) is not None or resolve_call(ctx, call) is not None:
+            return None  # an imported or same-file function
+        if same_file_class(ctx, func.value) is not None:
+            return None  # constructing, not running
+    elif isinstance(func, cst.Attribute):
+        if not (isinstance(func.value, cst.Name) and func.value.value == self_name(ctx, call)):
+            return None  # `outputs.argmax(1)`: a method, not a model
+        if resolve_call(ctx, call) is not None:
+            return None
+    else:
+        return None
+    return model_key(func)
+
+
+def _in_module_method(ctx: FileContext, call: cst.Call, key: str) -> bool:
+    """`self(x)`/`self.encoder(x)` in a class with bases: an nn.Module (or framework) method, whose
+    mode is its caller's business (`generate()` on a GPT, Lightning's `validation_step`)."""
+    me = self_name(ctx, call)
+    if me is None or key.split(".", 1)[0] != me:
+        return False
+    if key == me:
+        return True
+    class_def = ctx.enclosing(call, (cst.ClassDef,))
+    return class_def is not None and any(ctx.code(b.value) != "object" for b in class_def.bases)
+
+
+def _functions_around(ctx: FileContext, node: cst.CSTNode) -> List[cst.FunctionDef]:
+    return [a for a in ctx.ancestors(node) if isinstance(a, cst.FunctionDef)]
+
+
+def _evaluation(ctx: FileContext, call: cst.Call) -> Optional[Tuple[Evaluation, bool]]:
+    key = _forward_key(ctx, call)
+    if key is None or _in_module_method(ctx, call, key):
+        return None
+    functions = _functions_around(ctx, call)
+    function = functions[0] if functions else None
+    if any(set(words(f.name.value)) & _DELIBERATE_TRAIN_MODE for f in functions):
+        return None
+    with_node = None
+    data_loop = None
+    for ancestor in ctx.ancestors(call):
+        if ancestor is function:
+            break
+        if with_node is None and isinstance(ancestor, cst.With) and grad_disabled_with(ctx, ancestor):
+            with_node = ancestor
+        if isinstance(ancestor, cst.For) and eval_data_loop(ctx, ancestor):
+            data_loop = ancestor  # keep the outermost
+    decorated = any(grad_disabled_function(ctx, f) for f in functions)
+    role = any(_role(ctx, f) for f in functions)
+    if not (with_node or decorated or role or data_loop):
+        return None
+    evaluation = Evaluation(call, key, function, with_node, data_loop, whole_function=with_node is None and
+                            data_loop is None)  # fmt: skip
+    if _in_training_step(ctx, evaluation):
+        return None
+    unambiguous = (with_node is not None or decorated) and (role or data_loop is not None)
+    return evaluation, unambiguous
+
+
+# -- is this a training step that happens to use no_grad? ---------------------------------
+def _innermost_loop(ctx: FileContext, node: cst.CSTNode, scope: cst.CSTNode) -> Optional[cst.CSTNode]:
+    for ancestor in ctx.ancestors(node):
+        if ancestor is scope:
+            return None
+        if isinstance(ancestor, _LOOPS):
+            return ancestor
+    return None
+
+
+def _trains_at_level(ctx: FileContext, region: cst.CSTNode, scope: cst.CSTNode, level) -> bool:
+    """Does `region` train in the same loop iteration as `level` (a loop, or None: no loop)?
+
+    A training call inside a nested loop (the batch loop of an epoch) is another phase; so is a
+    same-file call whose own training step sits in a loop (`train_one_epoch(...)`).
+    """
+    for call in own_calls(ctx, region):
+        if _innermost_loop(ctx, call, scope) is level and _trains_per_call(ctx, call):
+            return True
+    return False
+
+
+def _trains_per_call(ctx: FileContext, call: cst.Call) -> bool:
+    """A training step itself, or a same-file function that runs one (not a loop of them)."""
+    if is_training_call(ctx, call):
+        return True
+    callee = resolve_call(ctx, call)
+    if callee is None:
+        return False
+    inner = first_training_call(ctx, callee)
+    return inner is not None and _innermost_loop(ctx, inner, callee) is None
+
+
+def _in_training_step(ctx: FileContext, evaluation: Evaluation) -> bool:
+    scope = evaluation.function or ctx.module
+    with_node = evaluation.with_node
+    if with_node is not None:
+        if first_training_call(ctx, with_node) is not None:
+            return True  # a training loop run under no_grad (manual updates, target networks)
+        loop_inside = _innermost_loop(ctx, evaluation.use, with_node) is not None
+        if loop_inside or evaluation.data_loop is not None:
+            return False  # the block runs its own pass over data: an evaluation phase
+        level = _innermost_loop(ctx, with_node, scope)
+        return _trains_at_level(ctx, level or scope, scope, level)
+    if evaluation.data_loop is not None:
+        return first_training_call(ctx, evaluation.data_loop) is not None
+    return evaluation.function is not None and first_training_call(ctx, evaluation.function) is not None
+
+
+# -- is the model put in eval (or deliberately in train) mode on the path? ----------------
+def _chooses(ctx: FileContext, mode_call, key: str, deliberate_train: bool) -> bool:
+    if mode_call.kind == UNKNOWN and not mode_call.named:
+        return False
+    if mode_call.kind == TRAIN and not deliberate_train:
+        return False
+    return related(ctx, key, mode_call.key)
+
+
+def _set_on_path(ctx: FileContext, mode_calls, use: cst.CSTNode, key: str, scope, deliberate_train: bool) -> bool:
+    """Is the last mode choice for `key` before `use` an eval one (or, in a loop, one at its bottom)?"""
+    mine = [c for c in mode_calls if related(ctx, key, c.key) and (c.kind != UNKNOWN or c.named)]
+    before = [c for c in mine if ctx.order(c.node) < ctx.order(use)]
+    if before:
+        return _chooses(ctx, max(before, key=lambda c: ctx.order(c.node)), key, deliberate_train)
+    for ancestor in ctx.ancestors(use):
+        if ancestor is scope:
+            break
+        if isinstance(ancestor, _LOOPS):  # set at the bottom of the loop: in effect from the next pass on
+            if any(ctx.contains(ancestor, c.node) and _chooses(ctx, c, key, deliberate_train) for c in mine):
+                return True
+    return False
+
+
+def mode_is_chosen(ctx: FileContext, use: cst.CSTNode, key: str, depth: int = 0) -> bool:
+    """Is `key` put in eval mode (or explicitly in a mode) before `use` on the paths we can see?"""
+    if depth > _MAX_CALLER_DEPTH:
+        return True  # too far to follow: stay quiet
+    function = ctx.enclosing(use, (cst.FunctionDef,))
+    scope = function or ctx.module
+    # `model.train()` right in the evaluating code is a deliberate choice (Monte Carlo dropout);
+    # in a caller it is the training mode the evaluation forgot to leave.
+    if _set_on_path(ctx, mode_calls_in(ctx, scope), use, key, scope, deliberate_train=depth == 0):
+        return True
+    if function is None:
+        return False
+    root = key.split(".", 1)[0]
+    rest = key[len(root):]
+    if root == self_name(ctx, use):
+        class_def = ctx.enclosing(function, (cst.ClassDef,))
+        methods = [m for m in ctx.walk(class_def, cst.FunctionDef) if ctx.scope_of(m) is class_def]
+        return any(_chooses(ctx, c, key, True) for m in methods for c in mode_calls_in(ctx, m))
+    if root in param_names(function) and root not in local_assignments(ctx, function):
+        if referenced_other_than_called(ctx, function):
+            return True  # called from places we cannot see
+        sites = call_sites(ctx, function)
+        if not sites:
+            return False
+        for site in sites:
+            passed = bind_arguments(ctx, site, function).get(root)
+            outer = model_key(passed) if passed is not None else None
+            if outer is None or not mode_is_chosen(ctx, site, outer + rest, depth + 1):
+                return False
+        return True
+    if root in local_assignments(ctx, function) or root in param_names(function):
+        return False
+    # A closure or global name: set by an enclosing function, at module level, or by any function.
+    for other in [ctx.module, *ctx.nodes(cst.FunctionDef)]:
+        if other is function:
+            continue
+        local = set(local_assignments(ctx, other)) | (param_names(other) if other is not ctx.module else set())
+        if other is not ctx.module and root in local and not ctx.contains(other, function):
+            continue
+        if any(_chooses(ctx, c, key, False) for c in mode_calls_in(ctx, other)):
+            return True
+    return False

@@ -1,0 +1,34 @@
+"""Generated tables about torch are current for the installed torch (they are committed data)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "torchlint", "data")
+torch = pytest.importorskip("torch", reason="tables are regenerated from an installed torch")
+
+
+def generated_version():
+    with open(os.path.join(DATA, "aliases.json"), encoding="utf-8") as handle:
+        return json.load(handle)["_generated_by"].rsplit(" ", 1)[1]
+
+
+def test_tables_match_installed_torch():
+    installed = torch.__version__.split("+")[0]
+    if installed != generated_version():
+        pytest.skip(f"tables describe torch {generated_version()}, installed is {installed}")
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "scripts", "generate_tables.py"), "--check"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_table_has_a_generator():
+    generators = {f[:-3] for f in os.listdir(os.path.join(ROOT, "scripts", "tables")) if not f.startswith("_")}
+    tables = {f[:-5] for f in os.listdir(DATA) if f.endswith(".json") and f != "rule_index.json"}
+    assert tables <= generators

@@ -1,0 +1,331 @@
+"""Which classes in a file are `nn.Module`s, and what their methods build and reach.
+
+- `module_classes(ctx)`: the ClassDefs that derive from `torch.nn.Module` — directly, through
+  any `torch.nn` module class (`nn.Linear`...), through `LightningModule`, or through another
+  class of the same file that does (chains of any length, nested classes included).  A base
+  this file cannot see (`from .base import Base`) does not count: we stay silent.
+- `forward_only_code(ctx, class_def)`: `forward` plus the methods of the class that are
+  reached only from it (`self.helper()` called from `forward` and from nowhere else).
+  Closures and lambdas inside them are inside them, so callers test containment.
+- `torch_module_state(ctx, call)`: for a call constructing a `torch.nn` class, whether the
+  instance owns parameters/buffers or depends on train/eval mode (from the nn_modules table,
+  reading literal boolean flags such as `affine=False`), or None when it cannot be told.
+- `project_class_builds_state(ctx, class_def)`: a project module whose `__init__` builds such
+  layers (or registers parameters/buffers, or derives from a stateful torch class).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, List, Optional, Set
+
+import libcst as cst
+
+from torchlint import tables
+from torchlint.analysis.dataflow import self_name
+from torchlint.context import FileContext
+
+MODULE_BASES = ("torch.nn.Module",)
+# Qualified names of LightningModule under the packages that ship it.
+LIGHTNING_MODULES = frozenset({
+    "pytorch_lightning.LightningModule", "pytorch_lightning.core.LightningModule",
+    "pytorch_lightning.core.module.LightningModule", "lightning.LightningModule",
+    "lightning.pytorch.LightningModule", "lightning.pytorch.core.LightningModule",
+    "lightning.pytorch.core.module.LightningModule",
+})  # fmt: skip
+
+PARAMETERS, BUFFERS, MODE = "parameters", "buffers", "mode_dependent"
+STATE_KINDS = (PARAMETERS, BUFFERS, MODE)
+
+
+def nn_classes() -> Dict[str, dict]:
+    return tables.load("nn_modules")["classes"]
+
+
+# -- which classes are modules ------------------------------------------------------------
+def _classes_by_name(ctx: FileContext) -> Dict[str, List[cst.ClassDef]]:
+    by_name: Dict[str, List[cst.ClassDef]] = {}
+    for class_def in ctx.nodes(cst.ClassDef):
+        by_name.setdefault(class_def.name.value, []).append(class_def)
+    return by_name
+
+
+def _is_torch_module_base(ctx: FileContext, base: cst.BaseExpression) -> bool:
+    name = ctx.qualified_name(base)
+    if name is None:
+        return False
+    return name in MODULE_BASES or name in LIGHTNING_MODULES or name in nn_classes()
+
+
+def _compute_module_classes(ctx: FileContext) -> Dict[int, cst.ClassDef]:
+    by_name = _classes_by_name(ctx)
+    found: Dict[int, cst.ClassDef] = {}
+    changed = True
+    while changed:  # project chains: A(nn.Module) <- B(A) <- C(B), in any order in the file
+        changed = False
+        for class_def in ctx.nodes(cst.ClassDef):
+            if id(class_def) in found:
+                continue
+            for arg in class_def.bases:
+                base = arg.value
+                if arg.keyword is not None:
+                    continue
+                local = by_name.get(base.value, []) if isinstance(base, cst.Name) else []
+                local_module = len(local) == 1 and id(local[0]) in found
+                if local_module or (not local and _is_torch_module_base(ctx, base)):
+                    found[id(class_def)] = class_def
+                    changed = True
+                    break
+    return found
+
+
+def module_classes(ctx: FileContext) -> List[cst.ClassDef]:
+    found = ctx.memo("modules.module_classes", lambda: _compute_module_classes(ctx))
+    return sorted(found.values(), key=ctx.order)
+
+
+def is_module_class(ctx: FileContext, class_def: cst.ClassDef) -> bool:
+    return id(class_def) in ctx.memo("modules.module_classes", lambda: _compute_module_classes(ctx))
+
+
+def project_base_classes(ctx: FileContext, class_def: cst.ClassDef) -> List[cst.ClassDef]:
+    """The classes of this file that `class_def` derives from, transitively."""
+    by_name = _classes_by_name(ctx)
+    result: List[cst.ClassDef] = []
+    pending = [class_def]
+    while pending:
+        current = pending.pop()
+        for arg in current.bases:
+            if isinstance(arg.value, cst.Name):
+                local = by_name.get(arg.value.value, [])
+                if len(local) == 1 and local[0] not in result and local[0] is not class_def:
+                    result.append(local[0])
+                    pending.append(local[0])
+    return result
+
+
+# -- methods --------------------------------------------------------------------------------
+def methods(class_def: cst.ClassDef) -> Dict[str, cst.FunctionDef]:
+    """Methods defined directly in the class body (the last definition of a name wins)."""
+    found = {}
+    if isinstance(class_def.body, cst.IndentedBlock):
+        for statement in class_def.body.body:
+            if isinstance(statement, cst.FunctionDef):
+                found[statement.name.value] = statement
+    return found
+
+
+def _self_method_references(ctx: FileContext, class_def: cst.ClassDef, names: Set[str]):
+    """(method referenced, FunctionDef it is referenced from) for every `self.<method>`."""
+    for attribute in ctx.walk(class_def, cst.Attribute):
+        if attribute.attr.value not in names or not isinstance(attribute.value, cst.Name):
+            continue
+        if attribute.value.value != self_name(ctx, attribute):
+            continue
+        method = _method_around(ctx, class_def, attribute)
+        yield attribute.attr.value, method
+
+
+def _method_around(ctx: FileContext, class_def: cst.ClassDef, node: cst.CSTNode) -> Optional[cst.FunctionDef]:
+    """The method of `class_def` whose body contains `node` (through closures)."""
+    found = None
+    for ancestor in ctx.ancestors(node):
+        if isinstance(ancestor, cst.FunctionDef):
+            found = ancestor
+        if ancestor is class_def:
+            return found if found is not None and ctx.parent(ctx.parent(found)) is class_def else None
+        if isinstance(ancestor, cst.ClassDef):
+            return None
+    return None
+
+
+def _compute_forward_only(ctx: FileContext, class_def: cst.ClassDef) -> List[cst.FunctionDef]:
+    own = methods(class_def)
+    forward = own.get("forward")
+    if forward is None:
+        return []
+    callers: Dict[str, Set[Optional[int]]] = {}
+    for name, method in _self_method_references(ctx, class_def, set(own)):
+        callers.setdefault(name, set()).add(id(method) if method is not None else None)
+    reached = {id(forward): forward}
+    changed = True
+    while changed:
+        changed = False
+        for name, method in own.items():
+            if id(method) in reached or name.startswith("__") or not callers.get(name):
+                continue
+            if method.decorators:
+                continue  # properties, hooks...: may be reached from anywhere
+            if callers[name] <= set(reached):
+                reached[id(method)] = method
+                changed = True
+    return sorted(reached.values(), key=ctx.order)
+
+
+def forward_only_code(ctx: FileContext, class_def: cst.ClassDef) -> List[cst.FunctionDef]:
+    return ctx.memo(("modules.forward_only", id(class_def)), lambda: _compute_forward_only(ctx, class_def))
+
+
+def forward_only_function_around(ctx: FileContext, node: cst.CSTNode):
+    """(module class, method) when `node` sits in forward-only code of a module class.
+
+    Only the innermost class counts: a class defined inside `forward` has its own `__init__`.
+    """
+    class_def = ctx.enclosing(node, (cst.ClassDef,))
+    if class_def is None or not is_module_class(ctx, class_def):
+        return None
+    for method in forward_only_code(ctx, class_def):
+        if ctx.contains(method, node):
+            return class_def, method
+    return None
+
+
+# -- what a torch.nn construction owns ---------------------------------------------------------
+@dataclass(frozen=True)
+class State:
+    kinds: FrozenSet[str]  # subset of STATE_KINDS, the state every possible variant has
+    stateless: bool  # no variant has any state
+
+
+def bind_arguments(call: cst.Call, params: List[dict]) -> Optional[Dict[str, cst.BaseExpression]]:
+    """Constructor parameter name -> argument expression; None when `*args`/`**kw` hide it."""
+    bound: Dict[str, cst.BaseExpression] = {}
+    positional = [p for p in params if not p["keyword_only"]]
+    index = 0
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is None:
+            if index >= len(positional):
+                return None
+            bound[positional[index]["name"]] = arg.value
+            index += 1
+        else:
+            bound[arg.keyword.value] = arg.value
+    return bound
+
+
+def _literal_bool(node: cst.BaseExpression) -> Optional[bool]:
+    if isinstance(node, cst.Name) and node.value in ("True", "False"):
+        return node.value == "True"
+    return None
+
+
+def torch_module_state(ctx: FileContext, call: cst.Call) -> Optional[State]:
+    """State of the `torch.nn` instance `call` constructs, or None if not one / unknown."""
+    entry = nn_classes().get(ctx.call_name(call) or "")
+    if entry is None or entry["parameters"] is None or entry["container"]:
+        return None
+    base = frozenset(k for k in STATE_KINDS if entry[k])
+    if not entry["flags"]:
+        return State(base, not base)
+    bound = bind_arguments(call, entry["init"])
+    if bound is None:
+        return None
+    choices = {}
+    for flag in entry["flags"]:
+        if flag in bound:
+            value = _literal_bool(bound[flag])
+            choices[flag] = (value,) if value is not None else (False, True)
+    kinds_per_variant = []
+    for variant in entry["variants"]:
+        if all(variant["args"][flag] in allowed for flag, allowed in choices.items()):
+            if all(flag in choices or _is_default(entry, flag, value) for flag, value in variant["args"].items()):
+                kinds_per_variant.append(frozenset(k for k in STATE_KINDS if variant[k]))
+    if not kinds_per_variant:
+        return None
+    common = frozenset.intersection(*kinds_per_variant)
+    return State(common, all(not kinds for kinds in kinds_per_variant))
+
+
+def _is_default(entry: dict, flag: str, value: bool) -> bool:
+    for param in entry["init"]:
+        if param["name"] == flag:
+            return param["default"] == repr(value)
+    return False
+
+
+def is_zero_literal(node: cst.BaseExpression) -> bool:
+    return isinstance(node, (cst.Integer, cst.Float)) and float(node.value) == 0.0
+
+
+# -- project module classes -------------------------------------------------------------------
+_STATE_REGISTRATION = {"register_buffer", "register_parameter", "register_module", "add_module"}
+
+
+def _calls_from_init(ctx: FileContext, class_def: cst.ClassDef) -> List[cst.Call]:
+    """Calls in `__init__` and in the methods it calls through `self.` (one level deep is enough)."""
+    own = methods(class_def)
+    init = own.get("__init__")
+    if init is None:
+        return []
+    bodies = [init]
+    for call in ctx.walk(init, cst.Call):
+        func = call.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value in own:
+            if func.value.value == self_name(ctx, call):
+                bodies.append(own[func.attr.value])
+    return [call for body in bodies for call in ctx.walk(body, cst.Call)]
+
+
+def _compute_stateful_project_classes(ctx: FileContext) -> Set[int]:
+    stateful: Set[int] = set()
+    classes = module_classes(ctx)
+    by_name = _classes_by_name(ctx)
+    changed = True
+    while changed:
+        changed = False
+        for class_def in classes:
+            if id(class_def) in stateful:
+                continue
+            if _builds_state(ctx, class_def, stateful, by_name):
+                stateful.add(id(class_def))
+                changed = True
+    return stateful
+
+
+def _builds_state(ctx, class_def, stateful, by_name) -> bool:
+    for arg in class_def.bases:
+        local = by_name.get(arg.value.value, []) if isinstance(arg.value, cst.Name) else []
+        if len(local) == 1 and id(local[0]) in stateful:
+            return True
+        if not local:
+            entry = nn_classes().get(ctx.qualified_name(arg.value) or "")
+            if entry and any(entry[k] for k in STATE_KINDS):
+                return True
+    for call in _calls_from_init(ctx, class_def):
+        if ctx.is_name(call.func, "torch.nn.Parameter"):
+            return True
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _STATE_REGISTRATION:
+            return True
+        state = torch_module_state(ctx, call)
+        if state is not None and state.kinds:
+            return True
+        target = project_class_called(ctx, call)
+        if target is not None and id(target) in stateful:
+            return True
+    return False
+
+
+def project_class_called(ctx: FileContext, call: cst.Call) -> Optional[cst.ClassDef]:
+    """The module class of this file that `call` instantiates by name, if any."""
+    if not isinstance(call.func, cst.Name):
+        return None
+    local = _classes_by_name(ctx).get(call.func.value, [])
+    if len(local) == 1 and is_module_class(ctx, local[0]):
+        return local[0]
+    return None
+
+
+def project_class_builds_state(ctx: FileContext, class_def: cst.ClassDef) -> bool:
+    stateful = ctx.memo("modules.stateful_project", lambda: _compute_stateful_project_classes(ctx))
+    return id(class_def) in stateful
+
+
+__all__ = [
+    "LIGHTNING_MODULES", "MODE", "PARAMETERS", "BUFFERS", "STATE_KINDS", "State", "bind_arguments",
+    "forward_only_code", "forward_only_function_around", "is_module_class", "is_zero_literal", "methods",
+    "module_classes", "nn_classes", "project_base_classes", "project_class_builds_state",
+    "project_class_called", "torch_module_state",
+]  # fmt: skip
