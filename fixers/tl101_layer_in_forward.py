@@ -183,6 +183,7 @@ class _Availability:
         self.module_names = set(local_assignments(ctx, ctx.module))
         for node_type in (cst.FunctionDef, cst.ClassDef):
             self.module_names.update(n.name.value for n in ctx.nodes(node_type) if ctx.scope_of(n) is ctx.module)
+        self.module_names.update(_module_level_imports(ctx))
 
     def available(self, node: cst.BaseExpression) -> bool:
         if isinstance(node, _LITERALS):
@@ -202,12 +203,15 @@ class _Availability:
                 isinstance(s.slice, cst.Index) and self.available(s.slice.value) for s in node.slice
             )
         if isinstance(node, cst.Call):
-            pure = isinstance(node.func, cst.Name) and node.func.value in _PURE_BUILTINS
-            torch_class = self.ctx.qualified_name(node.func) is not None
-            return (pure or torch_class) and self.available(node.func if torch_class else cst.Name("None")) and all(
-                not arg.star and self.available(arg.value) for arg in node.args
-            )
+            func = node.func
+            pure = isinstance(func, cst.Name) and func.value in _PURE_BUILTINS and not self._shadowed(func.value)
+            if not (pure or self.ctx.qualified_name(func) is not None):
+                return False  # only builtins and imported callables (nn.ReLU(), torch.float32...)
+            return all(not arg.star and self.available(arg.value) for arg in node.args)
         return False
+
+    def _shadowed(self, name: str) -> bool:
+        return name in self.method_names or name in self.init_locals or name in self.module_names
 
     def _name_available(self, name: str) -> bool:
         if name in ("True", "False", "None"):
@@ -218,7 +222,7 @@ class _Availability:
             return name not in self.init_locals  # rebound in __init__: the value may differ
         if name in self.init_locals:
             return False
-        return name in self.module_names or self.ctx.names.is_bound(name)
+        return name in self.module_names
 
     def _attribute_available(self, node: cst.Attribute) -> bool:
         root = node.value
@@ -226,7 +230,7 @@ class _Availability:
             assigned = attribute_assignments(self.ctx, self.class_def, node.attr.value)
             if not assigned:
                 return False
-            in_init_body = [a for a in assigned if self.ctx.parent(self.ctx.parent(a.statement)) in (self.init.body,)]
+            in_init_body = [a for a in assigned if self.ctx.parent(self.ctx.parent(a.statement)) is self.init.body]
             every_in_init = all(self.ctx.contains(self.init, a.statement) for a in assigned)
             return every_in_init and bool(in_init_body)
         if isinstance(root, cst.Name) and root.value in self.method_names | self.init_locals | self.init_params:
@@ -241,3 +245,18 @@ def _all_params(function: cst.FunctionDef) -> List[cst.Param]:
         if isinstance(star, cst.Param):
             found.append(star)
     return found
+
+
+def _module_level_imports(ctx: FileContext) -> Set[str]:
+    names = set()
+    for node_type in (cst.Import, cst.ImportFrom):
+        for node in ctx.nodes(node_type):
+            if ctx.scope_of(node) is not ctx.module or isinstance(node.names, cst.ImportStar):
+                continue
+            for alias in node.names:
+                bound = alias.asname.name if alias.asname else alias.name
+                while isinstance(bound, cst.Attribute):  # `import torch.nn` binds `torch`
+                    bound = bound.value
+                if isinstance(bound, cst.Name):
+                    names.add(bound.value)
+    return names

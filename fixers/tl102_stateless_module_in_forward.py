@@ -1,0 +1,174 @@
+"""Fix for TL102: `nn.ReLU()(x)` -> `F.relu(x)`, where the functional form is exactly equivalent.
+
+The argument mapping comes from the nn_modules table, which reads it off the module's own
+`forward` (`return F.relu(input, inplace=self.inplace)`), so the rewrite calls exactly what
+the module would have called.  Only the inline form `Module(...)(...)` is rewritten.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+import libcst as cst
+
+from torchlint.analysis.modules import bind_arguments
+from torchlint.context import FileContext
+from torchlint.rule import SAFE, Fix
+from torchlint.rules.tl102_stateless_module_in_forward import is_called_inline, stateless_entry
+
+APPLICABILITY = SAFE
+
+
+def fix(ctx: FileContext, violation) -> Optional[Fix]:
+    construction = violation.node
+    entry = stateless_entry(ctx, construction)
+    if entry is None or not is_called_inline(ctx, construction):
+        return None
+    functional = entry["functional"]
+    if not functional or not functional["exact"]:
+        return None
+    outer = ctx.parent(construction)
+    init_args = bind_arguments(construction, entry["init"])
+    forward_args = _bind_forward(outer, functional["forward"])
+    if init_args is None or forward_args is None:
+        return None
+    args = _functional_args(functional["args"], init_args, forward_args, entry["init"])
+    if args is None:
+        return None
+    edits: Dict[cst.CSTNode, object] = {}
+    func = _function_spelling(ctx, functional["function"], construction, edits)
+    if func is None:
+        return None
+    replacement = outer.with_changes(func=func, args=_with_commas(args, outer))
+    edits[outer] = replacement
+    return Fix(SAFE, f"call `{functional['function']}` instead of building `{ctx.code(construction.func)}`", edits)
+
+
+def _bind_forward(call: cst.Call, names: List[str]) -> Optional[Dict[str, cst.BaseExpression]]:
+    bound = {}
+    for index, arg in enumerate(call.args):
+        if arg.star:
+            return None
+        if arg.keyword is None:
+            if index >= len(names):
+                return None
+            bound[names[index]] = arg.value
+        elif arg.keyword.value in names:
+            bound[arg.keyword.value] = arg.value
+        else:
+            return None
+    return bound if all(name in bound for name in names) else None
+
+
+def _functional_args(spec, init_args, forward_args, init_params) -> Optional[List[cst.Arg]]:
+    defaults = {p["name"]: p["default"] for p in init_params}
+    if set(init_args) - set(defaults):
+        return None  # a keyword the constructor does not take: leave it to the user
+    planned = []
+    for item in spec:
+        if item["from"] == "forward":
+            value = forward_args[item["name"]]
+        elif item["from"] == "init" and item["name"] in init_args:
+            value = init_args[item["name"]]
+        elif item["from"] == "init" and item["omit_when_default"]:
+            value = None  # the function's own default is the constructor's
+        elif item["from"] in ("init", "constant"):
+            text = defaults.get(item["name"]) if item["from"] == "init" else item["value"]
+            value = _literal(text)
+            if value is None:
+                return None
+        else:
+            return None
+        planned.append((item["keyword"], value))
+    # A left-out positional argument must not be followed by a positional one that stays.
+    kept_after = False
+    for index in range(len(planned) - 1, -1, -1):
+        keyword, value = planned[index]
+        if keyword is not None:
+            continue
+        if value is None and kept_after:
+            item = spec[index]
+            value = _literal(defaults.get(item["name"]))
+            if value is None:
+                return None
+            planned[index] = (keyword, value)
+        if value is not None:
+            kept_after = True
+    return [
+        cst.Arg(value=value, keyword=cst.Name(keyword) if keyword else None,
+                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")) if keyword else
+                cst.MaybeSentinel.DEFAULT)
+        for keyword, value in planned if value is not None
+    ]  # fmt: skip
+
+
+def _literal(text: Optional[str]) -> Optional[cst.BaseExpression]:
+    if text is None:
+        return None
+    try:
+        node = cst.parse_expression(text)
+    except cst.ParserSyntaxError:
+        return None
+    simple = (cst.Integer, cst.Float, cst.SimpleString, cst.Name, cst.UnaryOperation, cst.Tuple)
+    if isinstance(node, cst.Name) and node.value not in ("True", "False", "None"):
+        return None
+    return node if isinstance(node, simple) else None
+
+
+def _with_commas(args: List[cst.Arg], original: cst.Call) -> List[cst.Arg]:
+    result = []
+    for index, arg in enumerate(args):
+        last = index == len(args) - 1
+        comma = cst.MaybeSentinel.DEFAULT if last else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        result.append(arg.with_changes(comma=comma))
+    return result
+
+
+# -- how to spell the function here ------------------------------------------------------------
+def _function_spelling(ctx: FileContext, qualified: str, at: cst.CSTNode, edits) -> Optional[cst.BaseExpression]:
+    module_path, _, function = qualified.rpartition(".")
+    visible = _visible_module_aliases(ctx)
+    for local, target in visible:
+        if target == module_path:
+            return cst.parse_expression(f"{local}.{function}")
+    for local, target in visible:
+        if module_path.startswith(target + "."):  # `torch.nn.functional.relu` through `torch` or `nn`
+            rest = module_path[len(target) + 1:]
+            return cst.parse_expression(f"{local}.{rest}.{function}")
+    if ctx.names.is_bound("torch"):
+        return None  # `torch` means something else here: adding `import torch` would clash
+    anchor = _last_top_level_import(ctx)
+    if anchor is None or ctx.contains(anchor, at):
+        return None
+    edits[anchor] = cst.FlattenSentinel([anchor, cst.parse_statement("import torch\n")])
+    return cst.parse_expression(f"{module_path}.{function}")
+
+
+def _visible_module_aliases(ctx: FileContext):
+    """(local name, module it names) for module-level imports of torch modules."""
+    found = []
+    for node_type in (cst.Import, cst.ImportFrom):
+        for node in ctx.nodes(node_type):
+            if ctx.scope_of(node) is not ctx.module or isinstance(node.names, cst.ImportStar):
+                continue
+            for alias in node.names:
+                bound = alias.asname.name if alias.asname else alias.name
+                while isinstance(bound, cst.Attribute):
+                    bound = bound.value
+                if not isinstance(bound, cst.Name):
+                    continue
+                target = ctx.qualified_name(bound)
+                if target in ("torch", "torch.nn", "torch.nn.functional"):
+                    found.append((bound.value, target))
+    order = {"torch.nn.functional": 0, "torch": 1, "torch.nn": 2}
+    return sorted(set(found), key=lambda pair: (order[pair[1]], pair[0]))
+
+
+def _last_top_level_import(ctx: FileContext) -> Optional[cst.CSTNode]:
+    last = None
+    for statement in ctx.module.body:
+        if isinstance(statement, cst.SimpleStatementLine) and all(
+            isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
+        ):
+            last = statement
+    return last
