@@ -48,6 +48,8 @@ def fix(ctx: FileContext, violation) -> Optional[Fix]:
         return None
     if any(True for _ in ctx.walk(init, cst.Return)):
         return None  # an early return could skip the new last statement
+    if not _calls_base_init(ctx, init):
+        return None  # assigning a submodule before Module.__init__() raises
     forward_self = self_name(ctx, call)
     init_self = self_name(ctx, init.body.body[0]) if init.body.body else None
     if forward_self is None or forward_self != init_self:
@@ -87,6 +89,20 @@ def fix(ctx: FileContext, violation) -> Optional[Fix]:
         f"build `{ctx.code(call.func)}(...)` once in `__init__` as `self.{name}`",
         edits,
     )
+
+
+def _calls_base_init(ctx: FileContext, init: cst.FunctionDef) -> bool:
+    """`super().__init__(...)`, `super(Net, self).__init__(...)` or `Base.__init__(self, ...)`."""
+    for call in ctx.walk(init, cst.Call):
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "__init__":
+            receiver = func.value
+            if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name):
+                if receiver.func.value == "super":
+                    return True
+            if isinstance(receiver, (cst.Name, cst.Attribute)) and call.args:
+                return True
+    return False
 
 
 def _self_attribute(self_name_: str, attr: str) -> cst.Attribute:

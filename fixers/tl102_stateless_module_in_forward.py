@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Dict, List, Optional
 
 import libcst as cst
+from torchlint.rules.tl102_stateless_module_in_forward import is_called_inline, stateless_entry
 
 from torchlint.analysis.modules import bind_arguments
 from torchlint.context import FileContext
 from torchlint.rule import SAFE, Fix
-from torchlint.rules.tl102_stateless_module_in_forward import is_called_inline, stateless_entry
 
 APPLICABILITY = SAFE
 
@@ -32,14 +32,15 @@ def fix(ctx: FileContext, violation) -> Optional[Fix]:
     forward_args = _bind_forward(outer, functional["forward"])
     if init_args is None or forward_args is None:
         return None
-    args = _functional_args(functional["args"], init_args, forward_args, entry["init"])
+    by_keyword = {arg.keyword.value for arg in construction.args if arg.keyword is not None}
+    args = _functional_args(functional["args"], init_args, forward_args, entry["init"], by_keyword)
     if args is None:
         return None
     edits: Dict[cst.CSTNode, object] = {}
     func = _function_spelling(ctx, functional["function"], construction, edits)
     if func is None:
         return None
-    replacement = outer.with_changes(func=func, args=_with_commas(args, outer))
+    replacement = outer.with_changes(func=func, args=_with_commas(args))
     edits[outer] = replacement
     return Fix(SAFE, f"call `{functional['function']}` instead of building `{ctx.code(construction.func)}`", edits)
 
@@ -60,7 +61,8 @@ def _bind_forward(call: cst.Call, names: List[str]) -> Optional[Dict[str, cst.Ba
     return bound if all(name in bound for name in names) else None
 
 
-def _functional_args(spec, init_args, forward_args, init_params) -> Optional[List[cst.Arg]]:
+def _functional_args(spec, init_args, forward_args, init_params, by_keyword) -> Optional[List[cst.Arg]]:
+    """The function's arguments: (keyword or None, expression) in the order the module passes them."""
     defaults = {p["name"]: p["default"] for p in init_params}
     if set(init_args) - set(defaults):
         return None  # a keyword the constructor does not take: leave it to the user
@@ -79,25 +81,28 @@ def _functional_args(spec, init_args, forward_args, init_params) -> Optional[Lis
                 return None
         else:
             return None
-        planned.append((item["keyword"], value))
-    # A left-out positional argument must not be followed by a positional one that stays.
-    kept_after = False
-    for index in range(len(planned) - 1, -1, -1):
-        keyword, value = planned[index]
-        if keyword is not None:
-            continue
-        if value is None and kept_after:
-            item = spec[index]
-            value = _literal(defaults.get(item["name"]))
-            if value is None:
-                return None
-            planned[index] = (keyword, value)
-        if value is not None:
-            kept_after = True
+        planned.append([item["keyword"], value])
+    # From the first positional argument that is left out or that the user named, pass the rest
+    # by keyword (readable: `F.softmax(x, dim=1)`), when the function's parameter names are known.
+    positional = [i for i, item in enumerate(spec) if item["keyword"] is None]
+    switch = next((i for i in positional if planned[i][1] is None or
+                   (spec[i]["from"] == "init" and spec[i]["name"] in by_keyword)), None)  # fmt: skip
+    later = [i for i in positional if switch is not None and i >= switch and planned[i][1] is not None]
+    if switch is not None and all(spec[i]["parameter"] for i in later):
+        for i in later:
+            planned[i][0] = spec[i]["parameter"]
+    else:  # positional throughout: a left-out argument followed by a kept one gets its default
+        kept_after = False
+        for i in reversed(positional):
+            if planned[i][1] is None and kept_after:
+                planned[i][1] = _literal(defaults.get(spec[i]["name"]))
+                if planned[i][1] is None:
+                    return None
+            kept_after = kept_after or planned[i][1] is not None
+    no_space = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
     return [
         cst.Arg(value=value, keyword=cst.Name(keyword) if keyword else None,
-                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")) if keyword else
-                cst.MaybeSentinel.DEFAULT)
+                equal=no_space if keyword else cst.MaybeSentinel.DEFAULT)
         for keyword, value in planned if value is not None
     ]  # fmt: skip
 
@@ -115,7 +120,7 @@ def _literal(text: Optional[str]) -> Optional[cst.BaseExpression]:
     return node if isinstance(node, simple) else None
 
 
-def _with_commas(args: List[cst.Arg], original: cst.Call) -> List[cst.Arg]:
+def _with_commas(args: List[cst.Arg]) -> List[cst.Arg]:
     result = []
     for index, arg in enumerate(args):
         last = index == len(args) - 1

@@ -49,6 +49,8 @@ class LayerInForward(Rule):
         lazy-initialisation pattern rather than a rebuild on every call.
     """
     bad = """
+        import torch.nn as nn
+
         class Net(nn.Module):
             def __init__(self, hidden):
                 super().__init__()
@@ -59,6 +61,8 @@ class LayerInForward(Rule):
                 return proj(x)
     """
     good = """
+        import torch.nn as nn
+
         class Net(nn.Module):
             def __init__(self, hidden):
                 super().__init__()
@@ -89,13 +93,13 @@ class LayerInForward(Rule):
                 continue
             class_def, method = where
             spelled = ctx.code(call.func)
-            place = "`forward()`" if method.name.value == "forward" else (
-                f"`{method.name.value}()`, which only `forward()` calls,"
-            )
+            place = f"`{class_def.name.value}.{method.name.value}()`"
+            if method.name.value != "forward":
+                place += " (called only from `forward()`)"
             yield self.violation(
                 ctx,
                 call,
-                f"`{spelled}(...)` is built inside {place} of `{class_def.name.value}`: {reason}; "
+                f"`{spelled}(...)` is built inside {place}: {reason}; "
                 f"build it once in `__init__` as `self.<name> = {spelled}(...)` and use `self.<name>` here",
             )
 
@@ -108,7 +112,8 @@ def stateful_reason(ctx: FileContext, call: cst.Call) -> Optional[str]:
         if not kinds or (kinds == {MODE} and _dropout_probability_zero(ctx, call)):
             return None
         if PARAMETERS in kinds:
-            return ("its weights are re-initialised on every call, never reach the optimizer or "
+            what = "its weights and running statistics are" if BUFFERS in kinds else "its weights are"
+            return (f"{what} re-initialised on every call, never reach the optimizer or "
                     "`state_dict()`, and are not moved by `.to(device)`")  # fmt: skip
         if BUFFERS in kinds:
             return ("its running statistics start afresh on every call, are not saved in "

@@ -27,18 +27,23 @@ class StatelessModuleInForward(Rule):
         are an accepted idiom and are not reported.
     """
     bad = """
+        import torch.nn as nn
+
         class Net(nn.Module):
             def forward(self, x):
                 return nn.Softmax(dim=1)(self.fc(x))
     """
     good = """
+        import torch.nn as nn
+        import torch.nn.functional as F
+
         class Net(nn.Module):
             def forward(self, x):
                 return F.softmax(self.fc(x), dim=1)
     """
     fix_does = """
         Where the functional form is exactly what the module's `forward` computes (`nn.ReLU()(x)`
-        -> `F.relu(x)`, `nn.Flatten()(x)` -> `torch.flatten(x, 1, -1)`), rewrites the inline
+        -> `F.relu(x)`, `nn.Flatten()(x)` -> `torch.flatten(x, 1)`), rewrites the inline
         `Module(...)(x)` call.  It reuses an existing `torch.nn.functional` alias, else spells
         `torch.nn.functional.<f>` through an imported `torch`, else adds `import torch`.  Modules
         bound to a variable first, or without an exact functional form, are reported only.

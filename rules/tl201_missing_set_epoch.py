@@ -7,17 +7,21 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 import libcst as cst
 
-from torchlint.analysis.dataflow import attribute_assignments, reaching_assignments, self_name
+from torchlint.analysis.dataflow import attribute_assignments, local_assignments, reaching_assignments, self_name
 from torchlint.analysis.facts import (
     EpochLoop,
     access_path,
     bind_arguments,
+    call_sites,
     calls_in,
     epoch_loops,
     function_facts,
     iterated_expressions,
+    param_default,
+    param_names,
     reachable_functions,
     resolve_call,
+    return_values,
     same_file_class,
 )
 from torchlint.context import FileContext
@@ -31,7 +35,7 @@ BATCH_SAMPLER = "torch.utils.data.BatchSampler"
 # DistributedSampler(dataset, num_replicas, rank, shuffle, seed, drop_last), BatchSampler(sampler, ...).
 LOADER_SLOTS = {"shuffle": 2, "sampler": 3, "batch_sampler": 4}
 SAMPLER_SHUFFLE_SLOT = 3
-_MAX_HOPS = 3
+_MAX_HOPS = 6
 
 
 def argument(call: cst.Call, keyword: str, position: Optional[int]) -> Optional[cst.Arg]:
@@ -111,13 +115,31 @@ def possible_values(ctx: FileContext, node: cst.BaseExpression, hops: int = 0) -
         reaching = reaching_assignments(ctx, node)
         values, open_ = [], not reaching or not reaching[-1].unconditional
         for assignment in reaching:
-            if assignment.value is None:
+            value = assignment.value
+            if value is None:
+                value = _unpacked_value(ctx, assignment.statement, node.value, hops)
+            if value is None:
                 open_ = True
                 continue
-            more, more_open = possible_values(ctx, assignment.value, hops + 1)
+            more, more_open = possible_values(ctx, value, hops + 1)
             values.extend(more)
             open_ = open_ or more_open
+        if open_:
+            from_params = _parameter_values(ctx, node, hops)
+            if from_params is not None:
+                more, open_ = from_params
+                values.extend(more)
         return values, open_
+    if isinstance(node, cst.Call):
+        callee = resolve_call(ctx, node)
+        if callee is not None:  # a same-file factory: what it returns
+            returned = return_values(ctx, callee)
+            values, open_ = [], not returned
+            for value in returned:
+                more, more_open = possible_values(ctx, value, hops + 1)
+                values.extend(more)
+                open_ = open_ or more_open
+            return values, open_
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
         if node.value.value == self_name(ctx, node):
             class_def = ctx.enclosing(node, (cst.ClassDef,))
@@ -130,6 +152,51 @@ def possible_values(ctx: FileContext, node: cst.BaseExpression, hops: int = 0) -
             return values, open_
         return [], True
     return [node], False
+
+
+def _unpacked_value(ctx: FileContext, statement, name: str, hops: int) -> Optional[cst.BaseExpression]:
+    """`a, b = x, y` or `a, b = f()` with `f` returning `x, y`: the element bound to `name`."""
+    if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
+        return None
+    target = statement.targets[0].target
+    if not isinstance(target, (cst.Tuple, cst.List)):
+        return None
+    names = [e.value.value if isinstance(e.value, cst.Name) else None for e in target.elements]
+    if names.count(name) != 1 or any(isinstance(e, cst.StarredElement) for e in target.elements):
+        return None
+    index = names.index(name)
+    value = statement.value
+    if isinstance(value, cst.Call) and hops < _MAX_HOPS:
+        callee = resolve_call(ctx, value)
+        returned = return_values(ctx, callee) if callee is not None else []
+        value = returned[0] if len(returned) == 1 else None
+    if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(names):
+        element = value.elements[index]
+        return None if isinstance(element, cst.StarredElement) else element.value
+    return None
+
+
+def _parameter_values(ctx: FileContext, use: cst.Name, hops: int) -> Optional[Tuple[List, bool]]:
+    """What a parameter (not reassigned before `use`) is given at the file's own call sites."""
+    function = ctx.scope_of(use)
+    if not isinstance(function, cst.FunctionDef) or use.value not in param_names(function):
+        return None
+    if reaching_assignments(ctx, use):
+        return None  # reassigned on some path: the parameter is only part of the story
+    sites = call_sites(ctx, function)
+    if not sites:
+        return None
+    values, open_ = [], False
+    for call in sites:
+        bound = bind_arguments(ctx, call, function)
+        given = bound.get(use.value, param_default(function, use.value))
+        if given is None or has_star_args(call):
+            open_ = True
+            continue
+        more, more_open = possible_values(ctx, given, hops + 1)
+        values.extend(more)
+        open_ = open_ or more_open
+    return values, open_
 
 
 def _attribute_values(ctx: FileContext, at: cst.CSTNode, attr: str) -> Tuple[List, bool]:
@@ -260,13 +327,13 @@ def may_set_epoch(ctx: FileContext, loop: EpochLoop, loaders: List[IteratedLoade
     body = loop.node.body
     if _calls_set_epoch(ctx, body) or any(_calls_set_epoch(ctx, f) for f in reachable_functions(ctx, body)):
         return True
-    # An unknown (other-file) function handed the loader or sampler, and the epoch, may set it.
+    # An unknown (other-file) function handed the sampler itself may set its epoch.  (Handing it
+    # only the loader is the usual `train_one_epoch(model, loader, ...)` and is not enough.)
     handed = set()
     for item in loaders:
-        for expr in (item.handle, item.source.sampler_expr):
-            path = access_path(ctx, expr) if expr is not None else None
-            if path is not None:
-                handed.add(path[0])
+        path = access_path(ctx, item.source.sampler_expr)
+        if path is not None:
+            handed.add(path[0])
     for call in _unresolved_calls(ctx, body):
         names = set()
         for arg in call.args:
@@ -281,6 +348,83 @@ def may_set_epoch(ctx: FileContext, loop: EpochLoop, loaders: List[IteratedLoade
 def _seeded_per_epoch(ctx: FileContext, loop: cst.CSTNode, source: SamplerSource) -> bool:
     """A sampler built inside the loop with an explicit seed may vary it per epoch."""
     return any(ctx.contains(loop, s) and argument(s, "seed", 4) is not None for s in source.sampler_calls)
+
+
+# -- where to call set_epoch from the loop ------------------------------------------------
+def loader_binding(ctx: FileContext, loader_call: cst.Call) -> Optional[cst.BaseExpression]:
+    """`loader` in `loader = DataLoader(...)` (or `self.loader`): the name the loader was bound to."""
+    parent = ctx.parent(loader_call)
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0].target
+        if access_path(ctx, target) is not None:
+            return target
+    return None
+
+
+def visible_spelling(ctx: FileContext, loop: cst.CSTNode, expr: Optional[cst.BaseExpression]) -> Optional[str]:
+    """How the loop's scope spells `expr` (`sampler`, `self.sampler`) when it is bound before
+    the loop and not rebound inside it; None when the loop cannot reach it by that name."""
+    path = access_path(ctx, expr) if expr is not None else None
+    if path is None:
+        return None
+    root, attrs = path
+    if attrs:
+        # `self.sampler`: any method of the same class reaches it through its own `self`.
+        loop_self = self_name(ctx, loop)
+        if "." in attrs or root != self_name(ctx, expr) or loop_self is None:
+            return None
+        if ctx.enclosing(loop, (cst.ClassDef,)) is not ctx.enclosing(expr, (cst.ClassDef,)):
+            return None
+        return f"{loop_self}.{attrs}"
+    if ctx.scope_of(expr) is not ctx.scope_of(loop):
+        return None
+    for assignment in local_assignments(ctx, ctx.scope_of(loop)).get(root, []):
+        if ctx.contains(loop, assignment.statement) or ctx.order(assignment.statement) > ctx.order(loop):
+            return None
+    return root
+
+
+def set_epoch_statement(ctx: FileContext, loop: EpochLoop, item: IteratedLoader, var: str) -> Optional[str]:
+    """The statement that sets this loader's sampler epoch from the top of `loop`, if one is sure."""
+    source = item.source
+    if not source.only_distributed:
+        return None  # sometimes another sampler type, which has no set_epoch
+    sampler = visible_spelling(ctx, loop.node, source.sampler_expr)
+    if sampler is not None:
+        call = f"{sampler}.set_epoch({var})"
+        return f"if {sampler} is not None:\n    {call}\n" if source.maybe_none else call + "\n"
+    chain = "batch_sampler.sampler" if source.via_batch_sampler else "sampler"
+    loader = visible_spelling(ctx, loop.node, loader_binding(ctx, source.loader_call))
+    if loader is None and item.handle is not None:
+        handle = visible_spelling(ctx, loop.node, item.handle)
+        if handle is not None and not (item.handle_attr and "." in handle):
+            loader = f"{handle}.{item.handle_attr}" if item.handle_attr else handle
+            if not item.handle_attr and not _is_the_loader(ctx, item.handle, source.loader_call):
+                loader = None  # e.g. `bar = tqdm(loader)`: `bar.sampler` is not the loader's
+    if loader is None:
+        return None
+    call = f"{loader}.{chain}.set_epoch({var})"
+    if source.maybe_none:  # without a sampler the loader makes a RandomSampler, which has no set_epoch
+        return f"if hasattr({loader}.{chain}, \"set_epoch\"):\n    {call}\n"
+    return call + "\n"
+
+
+def _is_the_loader(ctx: FileContext, handle: cst.BaseExpression, loader_call: cst.Call) -> bool:
+    values, open_ = possible_values(ctx, handle)
+    return not open_ and bool(values) and all(v is loader_call for v in values)
+
+
+def set_epoch_statements(ctx: FileContext, entry: MissingSetEpoch, var: str) -> Optional[List[str]]:
+    """One statement per distinct loader of the finding, or None if any cannot be reached."""
+    statements: List[str] = []
+    for loader_call in {id(i.source.loader_call): i.source.loader_call for i in entry.loaders}.values():
+        routes = [i for i in entry.loaders if i.source.loader_call is loader_call]
+        code = next((c for c in (set_epoch_statement(ctx, entry.loop, i, var) for i in routes) if c), None)
+        if code is None:
+            return None  # a partial fix would hide the rest
+        if code not in statements:
+            statements.append(code)
+    return statements
 
 
 # -- the rule ----------------------------------------------------------------------------
@@ -346,6 +490,8 @@ class MissingSetEpochRule(Rule):
         file that might call `set_epoch`.
     """
     bad = """
+        from torch.utils.data import DataLoader, DistributedSampler
+
         sampler = DistributedSampler(dataset)
         loader = DataLoader(dataset, batch_size=32, sampler=sampler)
         for epoch in range(epochs):
@@ -353,6 +499,8 @@ class MissingSetEpochRule(Rule):
                 train_step(model, batch)
     """
     good = """
+        from torch.utils.data import DataLoader, DistributedSampler
+
         sampler = DistributedSampler(dataset)
         loader = DataLoader(dataset, batch_size=32, sampler=sampler)
         for epoch in range(epochs):
@@ -365,24 +513,26 @@ class MissingSetEpochRule(Rule):
         first statement of the epoch loop, when the loop has an epoch variable (not `_`) and
         the sampler or loader is bound before the loop to a name the loop can see.  When the
         sampler may be `None` (`DistributedSampler(ds) if distributed else None`) the call is
-        guarded by `if <sampler> is not None:`.
+        guarded by `if <sampler> is not None:` (or, through the loader, by
+        `if hasattr(<loader>.sampler, "set_epoch"):`).
     """
     requires_text = (("DistributedSampler",), ("DataLoader",))
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for entry in findings(ctx).values():
             loop = entry.loop
-            source = entry.loaders[0]
-            sampler = ctx.code(source.source.sampler_expr)
-            if isinstance(source.source.sampler_expr, cst.Call):
-                sampler = "the `DistributedSampler`"
+            expr = entry.loaders[0].source.sampler_expr
+            what = f"`{ctx.code(expr)}`" if access_path(ctx, expr) is not None else "built inline"
+            epoch = loop.var if loop.var not in (None, "_") else "epoch"
+            statements = set_epoch_statements(ctx, entry, epoch)
+            if statements:
+                todo = " and ".join(f"`{code.strip().splitlines()[-1].strip()}`" for code in statements)
             else:
-                sampler = f"`{sampler}`"
-            epoch = loop.var or "epoch"
+                todo = f"`<sampler>.set_epoch({epoch})`"
             yield self.violation(
                 ctx,
                 loop.node,
-                f"this epoch loop iterates a DataLoader over the shuffling DistributedSampler {sampler} "
-                f"but never calls `set_epoch`, so every epoch replays the same sample order on every rank; "
-                f"call `<sampler>.set_epoch({epoch})` at the start of each epoch",
+                f"this epoch loop iterates a DataLoader whose shuffling DistributedSampler ({what}) never gets "
+                f"`set_epoch()`, so every epoch replays the same sample order on every rank; call "
+                f"{todo} at the start of each epoch",
             )

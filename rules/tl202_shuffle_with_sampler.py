@@ -81,10 +81,14 @@ class ShuffleWithSampler(Rule):
         is reported, since the program raises on the paths where it is set.
     """
     bad = """
+        from torch.utils.data import DataLoader, DistributedSampler
+
         sampler = DistributedSampler(dataset)
         loader = DataLoader(dataset, batch_size=32, shuffle=True, sampler=sampler)
     """
     good = """
+        from torch.utils.data import DataLoader, DistributedSampler
+
         sampler = DistributedSampler(dataset)
         loader = DataLoader(dataset, batch_size=32, sampler=sampler)
     """
@@ -93,7 +97,7 @@ class ShuffleWithSampler(Rule):
         `None` on some paths, writes `shuffle=(<sampler> is None)` instead, which keeps shuffling
         on the paths without a sampler.  Only programs that raised change behaviour.
     """
-    requires_text = (("DataLoader",), ("shuffle", "True"), ("sampler",))
+    requires_text = (("DataLoader",), ("True",))  # shuffle and sampler may both be positional
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):

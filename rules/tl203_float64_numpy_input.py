@@ -39,11 +39,19 @@ class Float64NumpyInput(Rule):
         cast), a following `.float()` and models cast with `.double()` are fine.
     """
     bad = """
+        import numpy as np
+        import torch
+        import torch.nn as nn
+
         x = np.random.rand(64, 10)
         model = nn.Linear(10, 1)
         out = model(torch.from_numpy(x))
     """
     good = """
+        import numpy as np
+        import torch
+        import torch.nn as nn
+
         x = np.random.rand(64, 10)
         model = nn.Linear(10, 1)
         out = model(torch.from_numpy(x).float())

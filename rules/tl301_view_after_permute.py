@@ -17,6 +17,11 @@ NONCONTIGUOUS_METHODS = frozenset(_LAYOUT["noncontiguous_view_methods"])
 NONCONTIGUOUS_PROPERTIES = frozenset(_LAYOUT["noncontiguous_view_properties"])
 NONCONTIGUOUS_FUNCTIONS = frozenset(_LAYOUT["noncontiguous_view_functions"])
 
+# `.T` as an attribute: followed by anything but an identifier character.  A bare ".T"
+# would admit every `.TYPE_CHECKING`, `.Thread`, `.TimerHandle` (`.T` last in a file cannot
+# feed a later `.view`).
+_DOT_T = tuple(f".T{c}" for c in " \t\r\n.,;:()[]{}+-*/%@&|^~<>=!#\\")
+
 # How far `a = x.permute(...); b = a; b.view(...)` is followed through names.
 _MAX_NAME_HOPS = 3
 
@@ -64,9 +69,9 @@ class ViewAfterPermute(Rule):
         where `view` would have aliased.)
     """
     requires_text = (
-        ("view",),
-        ("permute", "transpose", ".t(", ".T", ".mT", ".mH", "swapaxes", "swapdims", "movedim",
-         "moveaxis", "adjoint"),
+        (".view",),  # not "view": `memoryview` is everywhere in I/O code
+        ("permute", "transpose", ".t(", ".mT", ".mH", "swapaxes", "swapdims", "movedim", "moveaxis",
+         "adjoint", *_DOT_T),
     )  # fmt: skip
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:

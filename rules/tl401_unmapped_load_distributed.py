@@ -6,6 +6,7 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
+from torchlint.analysis.facts import call_sites
 from torchlint.context import FileContext
 from torchlint.names import dotted_name
 from torchlint.rule import Rule, Violation
@@ -37,7 +38,8 @@ def _evidence(ctx: FileContext) -> Optional[str]:
             return "reads the rank from the environment"
     for subscript in ctx.nodes(cst.Subscript):
         if dotted_name(subscript.value) == "os.environ" and _rank_literal(subscript.slice[0].slice):
-            return "reads the rank from the environment"
+            if not isinstance(ctx.parent(subscript), (cst.AssignTarget, cst.Del)):  # a read, not a set-up
+                return "reads the rank from the environment"
     return None
 
 
@@ -89,16 +91,27 @@ def _saved_here_before(ctx: FileContext, load: cst.Call) -> bool:
     return False
 
 
-def _on_one_process(ctx: FileContext, load: cst.Call) -> bool:
-    """Inside `if rank == 0:` / `if is_main_process():` -- only the first rank loads."""
-    for ancestor in ctx.ancestors(load):
-        if isinstance(ancestor, cst.If) and ctx.contains(ancestor.body, load):
-            test = ctx.code(ancestor.test).replace(" ", "")
-            if any(hint in test for hint in _SINGLE_PROCESS_HINTS):
-                return True
-            if "rank" in test.lower() and ("==0" in test or test.startswith("not")):
-                return True
-    return False
+def _on_one_process(ctx: FileContext, node: cst.CSTNode, depth: int = 0) -> bool:
+    """Inside `if rank == 0:` / `if is_main_process():` -- only the first rank loads -- or in a
+    same-file function called only from such places."""
+    for ancestor in ctx.ancestors(node):
+        if isinstance(ancestor, cst.If) and ctx.contains(ancestor.body, node) and _rank_zero_test(ctx, ancestor.test):
+            return True
+    function = ctx.enclosing(node, (cst.FunctionDef,))
+    if function is None or depth >= 3:
+        return False
+    sites = call_sites(ctx, function)
+    return bool(sites) and all(_on_one_process(ctx, site, depth + 1) for site in sites)
+
+
+def _rank_zero_test(ctx: FileContext, test: cst.BaseExpression) -> bool:
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return False  # `if not is_main_process():` runs everywhere else
+    code = ctx.code(test).replace(" ", "")
+    if any(hint in code for hint in _SINGLE_PROCESS_HINTS):
+        return True
+    lowered = code.lower()
+    return "rank" in lowered and any(zero in lowered for zero in ("==0", "in[-1,0]", "in(-1,0)", "in[0,-1]"))
 
 
 class UnmappedLoadDistributed(Rule):
@@ -123,10 +136,16 @@ class UnmappedLoadDistributed(Rule):
         reload of a file the same function has just saved.
     """
     bad = """
+        import torch
+        import torch.distributed as dist
+
         dist.init_process_group("nccl")
         model.load_state_dict(torch.load("checkpoint.pt"))
     """
     good = """
+        import torch
+        import torch.distributed as dist
+
         dist.init_process_group("nccl")
         model.load_state_dict(torch.load("checkpoint.pt", map_location="cpu"))
     """

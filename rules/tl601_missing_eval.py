@@ -34,6 +34,7 @@ from torchlint.analysis.modes import (
     words,
 )  # fmt: skip
 from torchlint.context import FileContext
+from torchlint.names import dotted_name
 from torchlint.rule import Rule, Violation
 
 _LOOPS = (cst.For, cst.While)
@@ -110,6 +111,8 @@ class MissingEval(Rule):
                 continue
             if status.verdict != DEPENDENT and not (unambiguous and _model_like(evaluation.key)):
                 continue
+            if status.verdict != DEPENDENT and "from_pretrained" in ctx.source:
+                continue  # Hugging Face models load in eval mode
             if mode_is_chosen(ctx, evaluation.use, evaluation.key):
                 continue
             region = evaluation.with_node or evaluation.data_loop or evaluation.function or ctx.module
@@ -217,6 +220,8 @@ def _evaluation(ctx: FileContext, call: cst.Call) -> Optional[Tuple[Evaluation, 
     function = functions[0] if functions else None
     if any(set(words(f.name.value)) & _DELIBERATE_TRAIN_MODE for f in functions):
         return None
+    if pytest_file(ctx) and any("test" in words(f.name.value) for f in functions):
+        return None  # a unit test exercises the model in whatever mode it means to
     with_node = None
     data_loop = None
     for ancestor in ctx.ancestors(call):
@@ -234,6 +239,10 @@ def _evaluation(ctx: FileContext, call: cst.Call) -> Optional[Tuple[Evaluation, 
                             data_loop is None)  # fmt: skip
     if _in_training_step(ctx, evaluation):
         return None
+    root = key.split(".", 1)[0]
+    if evaluation.whole_function and not decorated and function is not None and \
+            root in local_assignments(ctx, function):  # fmt: skip
+        return None  # `def test(): net = Net(); print(net(x).shape)`: a smoke test, not an evaluation
     unambiguous = (with_node is not None or decorated) and (role or data_loop is not None)
     return evaluation, unambiguous
 
@@ -321,9 +330,9 @@ def mode_is_chosen(ctx: FileContext, use: cst.CSTNode, key: str, depth: int = 0)
     # in a caller it is the training mode the evaluation forgot to leave.
     if _set_on_path(ctx, mode_calls_in(ctx, scope), use, key, scope, deliberate_train=depth == 0):
         return True
-    if function is None:
-        return False
     root = key.split(".", 1)[0]
+    if function is None:
+        return _loaded(ctx, ctx.module, root)
     rest = key[len(root):]
     if root == self_name(ctx, use):
         class_def = ctx.enclosing(function, (cst.ClassDef,))
@@ -334,14 +343,23 @@ def mode_is_chosen(ctx: FileContext, use: cst.CSTNode, key: str, depth: int = 0)
             return True  # called from places we cannot see
         sites = call_sites(ctx, function)
         if not sites:
-            return False
+            # A hook of a framework class (`valid_step(self, sample, model)`): the framework sets the mode.
+            return _method_of_foreign_class(ctx, function)
         for site in sites:
             passed = bind_arguments(ctx, site, function).get(root)
-            outer = model_key(passed) if passed is not None else None
-            if outer is None or not mode_is_chosen(ctx, site, outer + rest, depth + 1):
+            if passed is None:
+                return False
+            outer = model_key(passed)
+            if outer is None:
+                if _constructs_same_file_class(ctx, passed):
+                    return False  # `evaluate(Net(), loader)`: a fresh model is in training mode
+                return True  # `evaluate(get_model(), ...)`: a model we cannot follow
+            if not mode_is_chosen(ctx, site, outer + rest, depth + 1):
                 return False
         return True
-    if root in local_assignments(ctx, function) or root in param_names(function):
+    if root in local_assignments(ctx, function):
+        return _loaded(ctx, function, root)
+    if root in param_names(function):
         return False
     # A closure or global name: set by an enclosing function, at module level, or by any function.
     for other in [ctx.module, *ctx.nodes(cst.FunctionDef)]:
@@ -353,3 +371,35 @@ def mode_is_chosen(ctx: FileContext, use: cst.CSTNode, key: str, depth: int = 0)
         if any(_chooses(ctx, c, key, False) for c in mode_calls_in(ctx, other)):
             return True
     return False
+
+
+# Loaders from elsewhere often return models in eval mode (`from_pretrained`, a `load_model()` that calls
+# `.eval()`): a model they produced is not reported.
+_LOADER_WORDS = {"load", "pretrained", "restore", "checkpoint", "hub", "loader"}
+
+
+def _loaded(ctx: FileContext, scope: cst.CSTNode, root: str) -> bool:
+    for assignment in local_assignments(ctx, scope).get(root, []):
+        statement = assignment.statement
+        value = statement.value if isinstance(statement, (cst.Assign, cst.AnnAssign)) else None
+        if value is None:
+            continue
+        for call in [value, *ctx.walk(value, cst.Call)]:
+            if not isinstance(call, cst.Call) or resolve_call(ctx, call) is not None:
+                continue
+            spelled = dotted_name(call.func) or ""
+            if set(words(spelled.rsplit(".", 1)[-1])) & _LOADER_WORDS:
+                return True
+    return False
+
+
+def _method_of_foreign_class(ctx: FileContext, function: cst.FunctionDef) -> bool:
+    class_def = ctx.scope_of(function)
+    return isinstance(class_def, cst.ClassDef) and any(ctx.code(b.value) != "object" for b in class_def.bases)
+
+
+def _constructs_same_file_class(ctx: FileContext, expr: cst.BaseExpression) -> bool:
+    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        expr = expr.func.value  # `Net().to(device)`
+    return isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and \
+        same_file_class(ctx, expr.func.value) is not None  # fmt: skip

@@ -9,7 +9,9 @@ full code-generation pass, so the engine computes them only for files with findi
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import functools
 from collections import defaultdict
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Type, TypeVar
 
@@ -30,6 +32,7 @@ _TRIVIA_FIELDS = {
 _child_fields_cache: Dict[type, Tuple[str, ...]] = {}
 
 SCOPE_TYPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)
+_SUBTREE_LAST, _ORDERS = object(), object()  # keys of internal entries in the per-file cache
 
 
 def _child_fields(node_type: type) -> Tuple[str, ...]:
@@ -42,6 +45,17 @@ def _child_fields(node_type: type) -> Tuple[str, ...]:
         )
         _child_fields_cache[node_type] = fields
     return fields
+
+
+@functools.cache
+def _child_fields_reversed(node_type: type) -> Tuple[str, ...]:
+    return tuple(reversed(_child_fields(node_type)))
+
+
+@functools.cache
+def _is_node_type(value_type: type) -> bool:
+    # One issubclass per type instead of an ABC isinstance per value: the index's hot loop.
+    return issubclass(value_type, cst.CSTNode)
 
 
 class FileContext:
@@ -65,26 +79,29 @@ class FileContext:
         parent_of = self._parent
         order_of = self._order
         by_type = self._by_type
-        base = cst.CSTNode
-        stack: List[Tuple[cst.CSTNode, Optional[cst.CSTNode]]] = [(self.module, None)]
+        is_node = _is_node_type
+        stack: List[cst.CSTNode] = [self.module]
+        parent_of[id(self.module)] = None
         counter = 0
         while stack:
-            node, parent = stack.pop()
-            key = id(node)
-            parent_of[key] = parent
-            order_of[key] = counter
+            node = stack.pop()
+            order_of[id(node)] = counter
             counter += 1
             node_type = type(node)
             by_type[node_type].append(node)
-            children = []
-            for name in _child_fields(node_type):
+            # Children are pushed last-first so that they pop in source order.
+            for name in _child_fields_reversed(node_type):
                 value = getattr(node, name)
-                if isinstance(value, base):
-                    children.append(value)
-                elif isinstance(value, (tuple, list)):
-                    children.extend(item for item in value if isinstance(item, base))
-            for child in reversed(children):
-                stack.append((child, node))
+                value_type = type(value)
+                if value_type is tuple or value_type is list:
+                    for item in reversed(value):
+                        if is_node(type(item)):
+                            parent_of[id(item)] = node
+                            stack.append(item)
+                elif is_node(value_type):
+                    parent_of[id(value)] = node
+                    stack.append(value)
+        self._shares_nodes = counter != len(order_of)  # one node object at two places
 
     def _collect_bindings(self) -> None:
         names = self.names
@@ -139,7 +156,30 @@ class FileContext:
         return self._order[id(node)]
 
     def contains(self, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
-        return outer is inner or any(a is outer for a in self.ancestors(inner))
+        start, end = self._order.get(id(outer)), self._order.get(id(inner))
+        if start is None or end is None or self._shares_nodes:  # a node from outside this tree
+            return outer is inner or any(a is outer for a in self.ancestors(inner))
+        return start <= end <= self._subtree_last()[start]
+
+    def _subtree_last(self) -> List[int]:
+        """Pre-order number of the last node in each node's subtree, by pre-order number."""
+        last = self._cache.get(_SUBTREE_LAST)
+        if last is None:
+            # `_order` and `_parent` hold one entry per node: `_order` in pre-order; its
+            # values are 0..n-1, so walking them backwards visits children before parents.
+            parent_of = self._parent
+            order_of = self._order
+            parent = [-1] * len(order_of)
+            for key, number in order_of.items():
+                above = parent_of[key]
+                parent[number] = -1 if above is None else order_of[id(above)]
+            last = list(range(len(order_of)))
+            for number in range(len(last) - 1, 0, -1):
+                up = parent[number]
+                if last[number] > last[up]:
+                    last[up] = last[number]
+            self._cache[_SUBTREE_LAST] = last
+        return last
 
     def enclosing(self, node: cst.CSTNode, node_types) -> Optional[cst.CSTNode]:
         for ancestor in self.ancestors(node):
@@ -160,10 +200,16 @@ class FileContext:
     def walk(self, root: cst.CSTNode, node_type: Type[N]) -> Iterator[N]:
         """Nodes of `node_type` inside `root`, in source order (uses the index, no re-walk)."""
         start = self.order(root)
+        if self._shares_nodes:
+            yield from (n for n in self.nodes(node_type) if self.order(n) > start and self.contains(root, n))
+            return
+        end = self._subtree_last()[start]
         nodes = self.nodes(node_type)
-        for node in nodes:
-            if self.order(node) > start and self.contains(root, node):
-                yield node
+        orders = self._cache.get((_ORDERS, node_type))
+        if orders is None or len(orders) != len(nodes):
+            orders = self._cache[(_ORDERS, node_type)] = [self._order[id(n)] for n in nodes]
+        first = bisect.bisect_right(orders, start)
+        yield from nodes[first : bisect.bisect_right(orders, end, first)]
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)

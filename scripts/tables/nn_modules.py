@@ -30,12 +30,14 @@ under its canonical name (`torch.nn.Conv2d`, as in aliases.json).  Schema:
             "function": str,         # "torch.nn.functional.relu", "torch.flatten"...
             "args": [{"keyword": str | null, "from": "forward" | "init" | "constant",
                       "name": str | null, "value": str | null,
-                      "omit_when_default": bool}, ...],
+                      "omit_when_default": bool, "parameter": str | null}, ...],
                                      # the call's arguments in order: a forward parameter, a
                                      # constructor parameter (via `self.<name> = <name>`), or a
                                      # constant (repr in "value"); omit_when_default: the
                                      # function's own default equals the constructor's, so the
-                                     # argument may be left out when the constructor got none
+                                     # argument may be left out when the constructor got none;
+                                     # parameter: the function's name for that argument (so
+                                     # it can be passed by keyword), null when not known
             "forward": [str, ...],   # the forward's parameter names (no self)
             "exact": bool}}}}        # the functional call computes exactly what the module does
                                      # (forward is only `return <that call>`; private `_stacklevel`
@@ -272,11 +274,30 @@ def _qualified_function(cls, func):
 
 def _function_defaults(qualified):
     module_name, _, attr = qualified.rpartition(".")
+    function = getattr(sys.modules[module_name], attr)
     try:
-        signature = inspect.signature(getattr(sys.modules[module_name], attr))
+        return inspect.signature(function).parameters
     except (TypeError, ValueError):
+        return _docstring_signature(function)
+
+
+def _docstring_signature(function):
+    """Builtins (`F.gelu`, `torch.flatten`) state their signature on the docstring's first line."""
+    first = (function.__doc__ or "").strip().split("\n", 1)[0]
+    name = getattr(function, "__name__", "")
+    if not first.startswith(name + "(") or ") -> " not in first:
         return None
-    return signature.parameters
+    try:
+        tree = ast.parse(f"def {first.split(' -> ')[0]}: pass")
+        args = tree.body[0].args
+        values = [ast.literal_eval(d) for d in args.defaults]
+    except (SyntaxError, ValueError):
+        return None
+    positional = args.posonlyargs + args.args
+    padded = [inspect.Parameter.empty] * (len(positional) - len(values)) + values
+    params = [inspect.Parameter(a.arg, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
+              for a, d in zip(positional, padded)]  # fmt: skip
+    return inspect.Signature(params).parameters
 
 
 def _functional(cls, init):
@@ -312,7 +333,8 @@ def _functional(cls, init):
     positional = receiver + [(None, a) for a in call.args]
     keywords = [(k.arg, k.value) for k in call.keywords if not (k.arg or "").startswith("_")]
     for index, (keyword, value) in enumerate(positional + keywords):
-        entry = {"keyword": keyword, "from": None, "name": None, "value": None, "omit_when_default": False}
+        entry = {"keyword": keyword, "from": None, "name": None, "value": None, "omit_when_default": False,
+                 "parameter": keyword or _parameter_name(function_params, index)}
         if isinstance(value, ast.Name) and value.id in forward_params:
             entry.update({"from": "forward", "name": value.id})
         elif isinstance(value, ast.Constant):
@@ -335,6 +357,15 @@ def _functional(cls, init):
             elif not entry["omit_when_default"]:
                 seen_kept = True
     return {"function": qualified, "args": args, "forward": forward_params, "exact": exact}
+
+
+def _parameter_name(function_params, index):
+    if function_params is None:
+        return None
+    params = list(function_params.values())
+    if index < len(params) and params[index].kind == params[index].POSITIONAL_OR_KEYWORD:
+        return params[index].name
+    return None
 
 
 def _same_default(function_params, keyword, index, init_default):

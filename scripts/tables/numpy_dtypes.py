@@ -81,6 +81,17 @@ ARRAY_METHODS = {
 }
 ARRAY_PROPERTIES = {"T"}
 
+# numpy functions of one array kept when float64 in -> float64 out and float32 in -> float32 out.
+ELEMENTWISE_CANDIDATES = [
+    "sin", "cos", "tan", "tanh", "exp", "log", "log1p", "expm1", "sqrt", "square", "abs", "absolute",
+    "negative", "clip", "round", "floor", "ceil", "sign", "flip", "fliplr", "flipud", "squeeze",
+    "ravel", "transpose", "atleast_2d", "expand_dims", "cumsum", "diff", "sort", "copy",
+    "nan_to_num", "ascontiguousarray", "asarray", "array", "isnan", "argmax",
+]  # fmt: skip
+# Look-alikes excluded by the measurement: isnan (bool), argmax (int).
+ELEMENTWISE_ARGS = {"clip": (0.0, 1.0), "expand_dims": (0,)}
+JOINING_CANDIDATES = ["concatenate", "stack", "vstack", "hstack", "column_stack", "row_stack", "dstack"]
+
 # Without a size, numpy.random functions return a Python float, which torch makes float32:
 # name -> positional index of `size` ("*" = the shape is given as positional arguments).
 SIZE_POSITIONS = {
@@ -131,6 +142,31 @@ def _size_positions():
     return positions
 
 
+def _elementwise():
+    kept = []
+    for name in ELEMENTWISE_CANDIDATES:
+        func = getattr(np, name, None)
+        if func is None:
+            continue
+        extra = ELEMENTWISE_ARGS.get(name, ())
+        outputs = [func(np.ones((2, 3), dtype=d) * 0.5, *extra) for d in (np.float64, np.float32)]
+        if [getattr(o, "dtype", None) for o in outputs] == [np.float64, np.float32]:
+            kept.append(f"numpy.{name}")
+    return sorted(kept)
+
+
+def _joining():
+    kept = []
+    for name in JOINING_CANDIDATES:
+        func = getattr(np, name, None)
+        if func is None:
+            continue
+        same = [func([np.ones((2, 3), dtype=d), np.ones((2, 3), dtype=d)]).dtype for d in (np.float64, np.float32)]
+        if same == [np.float64, np.float32]:
+            kept.append(f"numpy.{name}")
+    return sorted(kept)
+
+
 def _dtype_names():
     names = {}
     for attr in sorted(dir(np)):
@@ -166,6 +202,8 @@ def generate():
     return {
         "float64_by_default": _float64_by_default(),
         "dtype_positions": _dtype_positions(),
+        "elementwise_functions": _elementwise(),
+        "joining_functions": _joining(),
         "random_size_positions": _size_positions(),
         "dtype_names": names,
         "dtype_strings": strings,

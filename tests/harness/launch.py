@@ -15,12 +15,13 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
 # How long the surviving ranks may take to notice a dead peer before they are killed.
-PEER_DEATH_GRACE_S = 5.0
+PEER_DEATH_GRACE_S = 2.0
 
 
 @dataclass
@@ -34,11 +35,22 @@ class JobFailed(AssertionError):
     """A rank crashed or the job ran past its timeout; the message carries every rank's output."""
 
 
+# Ports given to jobs of this process: two jobs started at once must not get the same one
+# (the OS may hand a just-released port out again before the first job's rank 0 binds it).
+_ports_handed_out = set()
+_ports_lock = threading.Lock()
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        with _ports_lock:
+            if port not in _ports_handed_out:
+                _ports_handed_out.add(port)
+                return port
 
 
 def rank_environment(rank: int, world_size: int, port: int) -> Dict[str, str]:
@@ -52,9 +64,11 @@ def rank_environment(rank: int, world_size: int, port: int) -> Dict[str, str]:
         MASTER_PORT=str(port),
         OMP_NUM_THREADS=env.get("OMP_NUM_THREADS", "1"),  # N ranks on few cores: don't oversubscribe
     )
+    # gloo otherwise binds to whatever the hostname resolves to, which may be unreachable.
     if sys.platform.startswith("linux"):
-        # gloo otherwise binds to whatever the hostname resolves to, which may be unreachable.
         env.setdefault("GLOO_SOCKET_IFNAME", "lo")
+    elif sys.platform == "darwin":
+        env.setdefault("GLOO_SOCKET_IFNAME", "lo0")
     return env
 
 

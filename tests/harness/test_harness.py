@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List
@@ -28,10 +29,10 @@ PROBE = HERE / "probe.py"
 CLI_TIMEOUT_S = 120
 
 # Module-level constants a case may set, and their defaults.
-SETTINGS = {"UNSAFE": False, "WORLD_SIZE": 1, "GPU": False, "TIMEOUT": 60}
+SETTINGS = {"UNSAFE": False, "WORLD_SIZE": 1, "GPU": False, "TIMEOUT": 120}
 
 
-@dataclass
+@dataclass(repr=False)
 class Case:
     path: Path
     code: str  # "TL301"
@@ -41,6 +42,9 @@ class Case:
     world_size: int
     gpu: bool
     timeout: float
+
+    def __repr__(self) -> str:  # keeps assertion messages short
+        return f"<case {self.id}>"
 
 
 def read_case(path: Path) -> Case:
@@ -103,7 +107,7 @@ def run_probes(case: Case, program: Path) -> List[dict]:
     return [json.loads((results_dir / f"rank{rank}.json").read_text()) for rank in range(case.world_size)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cuda_available() -> bool:
     import torch  # only for `gpu` cases that are actually run
 
@@ -127,19 +131,16 @@ def test_harness(case: Case, tmp_path: Path):
         copy.parent.mkdir()
         copy.write_text(case.program)
 
-    before = run_probes(case, original)
-    assert any(r["symptom"] for r in before), f"case is broken: the original program shows no symptom"
-    assert findings(case.code, original), f"case is broken: {case.code} does not fire on the original program"
+    # The original's probes run in the background while the CLI fixes the copy and the
+    # fixed program's probes run: the two phases are separate processes in separate dirs.
+    with ThreadPoolExecutor(max_workers=1) as background:
+        original_probes = background.submit(run_probes, case, original)
+        fixed_text = apply_fix(case, original, fixed)
+        after = run_probes(case, fixed)
+        before = original_probes.result()
 
-    fix_args = ["--fix", "--select", case.code] + (["--unsafe-fixes"] if case.unsafe else [])
-    result = torchlint(*fix_args, fixed.name, cwd=fixed.parent)
-    assert result.returncode in (0, 1), f"torchlint --fix failed:\n{result.stdout}\n{result.stderr}"
-    fixed_text = fixed.read_text()
-    assert fixed_text != case.program, f"torchlint {' '.join(fix_args)} left the program unchanged"
-    remaining = findings(case.code, fixed)
-    assert not remaining, f"{case.code} still fires after the fix:\n{fixed_text}\n{remaining}"
-
-    after = run_probes(case, fixed)
+    print(f"{case.id}\nbefore the fix:\n{_symptoms(before)}\nafter the fix:\n{_symptoms(after)}")  # -rP shows it
+    assert any(r["symptom"] for r in before), "case is broken: the original program shows no symptom"
     assert not any(r["symptom"] for r in after), (
         f"the symptom is still there after the fix:\n{_symptoms(after)}\nfixed program:\n{fixed_text}"
     )
@@ -147,6 +148,19 @@ def test_harness(case: Case, tmp_path: Path):
         assert new.get("outputs") == old.get("outputs"), (
             f"rank {old['rank']}: the fixed program computes different outputs\nfixed program:\n{fixed_text}"
         )
+
+
+def apply_fix(case: Case, original: Path, fixed: Path) -> str:
+    """Fix `fixed` (a copy of `original`) with the real CLI, check the rule went quiet; its new text."""
+    assert findings(case.code, original), f"case is broken: {case.code} does not fire on the original program"
+    fix_args = ["--fix", "--select", case.code] + (["--unsafe-fixes"] if case.unsafe else [])
+    result = torchlint(*fix_args, fixed.name, cwd=fixed.parent)
+    assert result.returncode in (0, 1), f"torchlint --fix failed:\n{result.stdout}\n{result.stderr}"
+    fixed_text = fixed.read_text()
+    assert fixed_text != case.program, f"torchlint {' '.join(fix_args)} left the program unchanged"
+    remaining = findings(case.code, fixed)
+    assert not remaining, f"{case.code} still fires after the fix:\n{fixed_text}\n{remaining}"
+    return fixed_text
 
 
 @pytest.mark.harness

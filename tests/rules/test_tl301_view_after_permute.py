@@ -276,3 +276,39 @@ def test_sizes_unpacked_after_the_permute_describe_the_permuted_tensor():
     assert codes(source, SELECT) == ["TL301"]
     # ... and merging only H and W (adjacent in the input) works: silent.
     assert codes(source.replace("x.view(B, H * W * C)", "x.view(B, H * W, C)"), SELECT) == []
+
+
+# Found on real code (fairseq, detectron2): one argument that is a whole shape.
+@pytest.mark.parametrize(
+    "code",
+    [
+        # fairseq multihead_attention: splits dim 0 and keeps the others.
+        """
+        def f(v, kv_bsz, heads, head_dim):
+            v = v.contiguous().view(-1, kv_bsz * heads, head_dim).transpose(0, 1)
+            return v.view((kv_bsz, heads) + v.size()[1:])
+        """,
+        # detectron2 ResizeTransform: a shape list built at run time.
+        """
+        def f(img, shape):
+            return img.permute(2, 3, 0, 1).view(shape)
+        """,
+        # A tuple of sizes that only splits a dim (segformer style).
+        """
+        def f(x, H, W):
+            B, N, C = x.shape
+            return x.transpose(1, 2).view((B, C, H, W))
+        """,
+    ],
+)
+def test_silent_when_the_single_argument_is_a_whole_shape(code):
+    assert codes(code, SELECT) == []
+
+
+def test_a_tuple_argument_is_read_element_by_element():
+    code = """
+        def merge_heads(x):
+            B, H, T, D = x.shape
+            return x.transpose(1, 2).view((B, T, H * D))
+    """
+    assert codes(code, SELECT) == ["TL301"]

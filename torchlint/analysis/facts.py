@@ -115,9 +115,10 @@ def bind_arguments(ctx: FileContext, call: cst.Call, callee: cst.FunctionDef) ->
     positional_params = [p.name.value for p in (*callee.params.posonly_params, *callee.params.params)]
     keyword_params = set(positional_params) | {p.name.value for p in callee.params.kwonly_params}
     bound: Dict[str, cst.BaseExpression] = {}
-    if isinstance(call.func, cst.Attribute) and _is_method(ctx, callee) and positional_params:
-        bound[positional_params[0]] = call.func.value  # `self.m(...)`: self is the receiver
-        positional_params = positional_params[1:]
+    if _is_method(ctx, callee) and positional_params:
+        if isinstance(call.func, cst.Attribute):
+            bound[positional_params[0]] = call.func.value  # `self.m(...)`: self is the receiver
+        positional_params = positional_params[1:]  # `Class(...)` -> `__init__(self, ...)`: self is new
     index = 0
     for arg in call.args:
         if arg.star:
@@ -131,6 +132,39 @@ def bind_arguments(ctx: FileContext, call: cst.Call, callee: cst.FunctionDef) ->
         elif arg.keyword.value in keyword_params:
             bound[arg.keyword.value] = arg.value
     return bound
+
+
+def call_sites(ctx: FileContext, function: cst.FunctionDef) -> List[cst.Call]:
+    """Every same-file call that runs `function` (`Class(...)` counts for `Class.__init__`)."""
+    return ctx.memo("facts.call_sites", lambda: _index_call_sites(ctx)).get(id(function), [])
+
+
+def _index_call_sites(ctx: FileContext) -> Dict[int, List[cst.Call]]:
+    index: Dict[int, List[cst.Call]] = {}
+    for call in ctx.nodes(cst.Call):
+        callee = resolve_call(ctx, call)
+        if callee is None and isinstance(call.func, cst.Name) and call.func.value not in _imported_names(ctx):
+            class_def = _same_file_class(ctx, call.func.value)
+            callee = _method_of(ctx, class_def, "__init__") if class_def is not None else None
+        if callee is not None:
+            index.setdefault(id(callee), []).append(call)
+    return index
+
+
+def return_values(ctx: FileContext, function: cst.FunctionDef) -> List[cst.BaseExpression]:
+    """The expressions `function` returns (its own `return`s, not those of nested functions)."""
+    return [
+        ret.value for ret in ctx.walk(function, cst.Return)
+        if ret.value is not None and not _inside_nested_scope(ctx, ret, function)
+    ]  # fmt: skip
+
+
+def param_default(function: cst.FunctionDef, name: str) -> Optional[cst.BaseExpression]:
+    params = function.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value == name:
+            return param.default
+    return None
 
 
 def calls_in(ctx: FileContext, root: cst.CSTNode) -> List[Tuple[cst.Call, cst.FunctionDef]]:
@@ -297,6 +331,11 @@ def _is_method(ctx: FileContext, function: cst.FunctionDef) -> bool:
         if dotted_name(decorator.decorator) == "staticmethod":
             return False
     return True
+
+
+def param_names(function: cst.FunctionDef) -> Tuple[str, ...]:
+    """Every parameter name, `*args` and `**kwargs` included."""
+    return _param_names(function)
 
 
 def _param_names(function: cst.FunctionDef) -> Tuple[str, ...]:
@@ -501,7 +540,7 @@ def _find_epoch_loops(ctx: FileContext) -> List[EpochLoop]:
 
 
 __all__ = [
-    "EpochLoop", "FunctionFacts", "access_path", "bind_arguments", "calls_in", "epoch_loop_of", "epoch_loops",
-    "export_summary", "facts_for", "function_facts", "is_called_in", "iterated_expressions",
-    "reachable_functions", "resolve_call", "same_file_class",
+    "EpochLoop", "FunctionFacts", "access_path", "bind_arguments", "call_sites", "calls_in", "epoch_loop_of",
+    "epoch_loops", "export_summary", "facts_for", "function_facts", "is_called_in", "iterated_expressions",
+    "param_default", "param_names", "reachable_functions", "resolve_call", "return_values", "same_file_class",
 ]  # fmt: skip

@@ -67,10 +67,15 @@ def float32_consumer(ctx: FileContext, node: cst.BaseExpression, hops: int = 0) 
     if isinstance(parent, cst.Assign) and parent.value is node and len(parent.targets) == 1:
         target = parent.targets[0].target
         if isinstance(target, cst.Name):
-            for use in _uses_reached_by(ctx, parent, target.value):
-                found = float32_consumer(ctx, use, hops + 1)
-                if found is not None:
-                    return found
+            uses = _uses_reached_by(ctx, parent, target.value)
+        elif isinstance(target, cst.Attribute):
+            uses = _attribute_reads(ctx, parent, target)
+        else:
+            return None
+        for use in uses:
+            found = float32_consumer(ctx, use, hops + 1)
+            if found is not None:
+                return found
         return None
     returned = _returned_from(ctx, node)
     if returned is not None and _is_dataset_getitem(ctx, returned):
@@ -151,6 +156,25 @@ def _uses_reached_by(ctx: FileContext, statement: cst.Assign, name: str) -> List
         if any(a.statement is statement for a in reaching_assignments(ctx, use)):
             uses.append(use)
     return uses
+
+
+def _attribute_reads(ctx: FileContext, statement: cst.Assign, target: cst.Attribute) -> List[cst.Attribute]:
+    """Reads of `self.attr` in the class's methods, when `statement` is its only assignment."""
+    if not (isinstance(target.value, cst.Name) and target.value.value == self_name(ctx, statement)):
+        return []
+    class_def = ctx.enclosing(statement, (cst.ClassDef,))
+    attr = target.attr.value
+    assigned = attribute_assignments(ctx, class_def, attr) if class_def else []
+    if [a.statement for a in assigned] != [statement]:
+        return []  # reassigned somewhere: which value a read sees is not known
+    reads = []
+    for node in ctx.walk(class_def, cst.Attribute):
+        if node is target or node.attr.value != attr or not isinstance(node.value, cst.Name):
+            continue
+        if node.value.value == self_name(ctx, node) and ctx.enclosing(node, (cst.ClassDef,)) is class_def:
+            if not isinstance(ctx.parent(node), (cst.AssignTarget, cst.AugAssign)):
+                reads.append(node)
+    return reads
 
 
 def _returned_from(ctx: FileContext, node: cst.BaseExpression) -> Optional[cst.Return]:

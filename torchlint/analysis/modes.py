@@ -68,9 +68,14 @@ class ModeCall:
 # -- keys -------------------------------------------------------------------------------
 def model_key(expr: cst.BaseExpression) -> Optional[str]:
     """`model.module` -> "model"; `net.to(d)` -> "net"; `self.m.forward` -> "self.m"; else None."""
-    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and \
-            expr.func.attr.value in _SELF_RETURNING:  # fmt: skip
-        expr = expr.func.value
+    while True:
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and \
+                expr.func.attr.value in _SELF_RETURNING:  # fmt: skip
+            expr = expr.func.value
+        elif isinstance(expr, cst.Subscript):  # `models[0]`: one of `models`
+            expr = expr.value
+        else:
+            break
     spelled = dotted_name(expr)
     if spelled is None:
         return None
@@ -98,16 +103,20 @@ def _aliases(ctx: FileContext) -> Dict[str, str]:
                 k = parent[k]
             return k
 
+        def union(target_key, source):
+            if target_key is not None and source is not None and target_key != source:
+                a, b = find(target_key), find(source)
+                if a != b:
+                    parent[a] = b
+
         for node in ctx.nodes(cst.Assign):
             source = _wrapped_key(ctx, node.value)
-            if source is None:
-                continue
             for target in node.targets:
-                target_key = model_key(target.target) if isinstance(target.target, (cst.Name, cst.Attribute)) else None
-                if target_key is not None and target_key != source:
-                    a, b = find(target_key), find(source)
-                    if a != b:
-                        parent[a] = b
+                if isinstance(target.target, (cst.Name, cst.Attribute)):
+                    union(model_key(target.target), source)
+        for loop in ctx.nodes(cst.For):  # `for m in models: m.eval()`
+            if isinstance(loop.target, cst.Name) and isinstance(loop.iter, (cst.Name, cst.Attribute)):
+                union(loop.target.value, model_key(loop.iter))
         return {k: find(k) for k in list(parent)}
 
     return ctx.memo("modes.aliases", compute)
@@ -121,8 +130,15 @@ def _wrapped_key(ctx: FileContext, value: cst.BaseExpression) -> Optional[str]:
     if isinstance(value.func, cst.Attribute) and value.func.attr.value in _SELF_RETURNING:
         return model_key(value)
     spelled = dotted_name(value.func) or ""
-    if any(word in spelled for word in _WRAPPER_WORDS) and value.args and value.args[0].keyword is None:
+    if not (value.args and value.args[0].keyword is None and not value.args[0].star):
+        return None
+    if any(word in spelled for word in _WRAPPER_WORDS):
         return model_key(value.args[0].value)
+    # `scripted = torch.jit.script(model)`, `copy.deepcopy(model)`, `prepare(model)`: code we cannot see
+    # that may return the same module or a copy in the same mode.
+    if spelled and (spelled.split(".", 1)[0] in _imported_roots(ctx) or isinstance(value.func, cst.Attribute)):
+        if resolve_call(ctx, value) is None and isinstance(value.args[0].value, (cst.Name, cst.Attribute)):
+            return model_key(value.args[0].value)
     return None
 
 
@@ -650,7 +666,7 @@ def grad_disabled_with(ctx: FileContext, node: cst.With) -> bool:
 
 _EVAL_WORDS = {"val", "valid", "validate", "validation", "eval", "evaluate", "evaluation", "test", "testing",
                "predict", "prediction", "predictions", "infer", "inference", "dev", "holdout"}  # fmt: skip
-_ROLE_WORDS = _EVAL_WORDS | {"sample", "sampling", "generate"}
+_ROLE_WORDS = _EVAL_WORDS | {"sample", "sampling"}
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+|(?<=[a-z])(?=[0-9])")
 
 
@@ -673,8 +689,9 @@ def eval_data_loop(ctx: FileContext, loop: cst.CSTNode) -> bool:
 
 
 def pytest_file(ctx: FileContext) -> bool:
-    base = ctx.path.replace("\\", "/").rsplit("/", 1)[-1]
-    return base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py"
+    path = ctx.path.replace("\\", "/")
+    base = path.rsplit("/", 1)[-1]
+    return base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py" or "/tests/" in path
 
 
 __all__ = [

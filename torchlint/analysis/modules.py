@@ -147,6 +147,10 @@ def _compute_forward_only(ctx: FileContext, class_def: cst.ClassDef) -> List[cst
     callers: Dict[str, Set[Optional[int]]] = {}
     for name, method in _self_method_references(ctx, class_def, set(own)):
         callers.setdefault(name, set()).add(id(method) if method is not None else None)
+    for base in project_base_classes(ctx, class_def):
+        # An override the base class calls (`self.make_head()` in its __init__) runs from there too.
+        for name, _ in _self_method_references(ctx, base, set(own)):
+            callers.setdefault(name, set()).add(None)
     reached = {id(forward): forward}
     changed = True
     while changed:

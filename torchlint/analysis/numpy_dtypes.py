@@ -25,6 +25,8 @@ DTYPE_POSITIONS = _TABLE["dtype_positions"]
 RANDOM_SIZE_POSITIONS = _TABLE["random_size_positions"]
 DTYPE_NAMES = _TABLE["dtype_names"]  # "numpy.float64" / builtin "float" -> "float64"
 DTYPE_STRINGS = _TABLE["dtype_strings"]  # "f8" -> "float64"
+ELEMENTWISE = frozenset(_TABLE["elementwise_functions"])  # np.sin(x): x's float dtype
+JOINING = frozenset(_TABLE["joining_functions"])  # np.stack([a, b]): their common dtype
 PRESERVING_METHODS = frozenset(_TABLE["dtype_preserving_methods"])
 PRESERVING_PROPERTIES = frozenset(_TABLE["dtype_preserving_properties"])
 
@@ -34,7 +36,7 @@ _LIKE = frozenset({"numpy.array", "numpy.asarray", "numpy.ascontiguousarray", "n
 _FULL = frozenset({"numpy.full", "numpy.full_like"})
 _ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.Power)
 _FLOATS = ("float16", "float32", "float64")
-_MAX_HOPS = 6  # names followed through assignments, at most
+_MAX_HOPS = 12  # steps (names, calls, operands) followed, at most
 
 
 def array_dtype(ctx: FileContext, node: cst.BaseExpression, hops: int = 0) -> Optional[str]:
@@ -133,8 +135,25 @@ def _default_dtype(ctx: FileContext, call: cst.Call, name: str, hops: int) -> Op
         if isinstance(data, (cst.List, cst.Tuple)):
             return _literal_dtype(data)
         return array_dtype(ctx, data, hops + 1)
+    if name in JOINING and positional:
+        return _joined_dtype(ctx, positional[0].value, hops)
+    if name in ELEMENTWISE and positional:
+        dtype = array_dtype(ctx, positional[0].value, hops + 1)
+        return dtype if dtype in ("float64", "float32") else None
     if name == "numpy.arange" and positional and all(isinstance(a.value, cst.Float) for a in positional[:1]):
         return "float64"
+    return None
+
+
+def _joined_dtype(ctx: FileContext, arrays: cst.BaseExpression, hops: int) -> Optional[str]:
+    """`[a, b]` or `[row[i] for i in ...]` of arrays that all have one known dtype."""
+    if isinstance(arrays, (cst.ListComp, cst.GeneratorExp)):
+        return array_dtype(ctx, arrays.elt, hops + 1)
+    if isinstance(arrays, (cst.List, cst.Tuple)) and arrays.elements:
+        if any(isinstance(e, cst.StarredElement) for e in arrays.elements):
+            return None
+        dtypes = {array_dtype(ctx, e.value, hops + 1) for e in arrays.elements}
+        return dtypes.pop() if len(dtypes) == 1 else None
     return None
 
 

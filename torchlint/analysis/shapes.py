@@ -160,6 +160,16 @@ def view_verdict(
         return OK  # viewed to its own shape
     if any(a.star or a.keyword is not None for a in args):
         return UNKNOWN
+    if len(args) == 1 and _int(args[0].value) is None:
+        shape = args[0].value
+        if isinstance(shape, (cst.Tuple, cst.List)):  # `view((B, T, C))`: read its elements
+            if any(isinstance(e, cst.StarredElement) for e in shape.elements):
+                return UNKNOWN
+            args = [cst.Arg(e.value) for e in shape.elements]
+        elif dim_symbols is None or _read_argument(ctx, shape, dim_symbols) is None:
+            # One argument we cannot read may be a whole shape, not one size:
+            # `view(shape)`, `view((b, heads) + v.size()[1:])`.
+            return UNKNOWN
     if permuted.order is None or dim_symbols is None:
         # Rank unknown: only flattening proves anything (every permutation breaks it).
         if len(args) == 1 and _int(args[0].value) == -1:

@@ -9,7 +9,7 @@ while each rank trained on its own data).
 """
 
 WORLD_SIZE = 2
-TIMEOUT = 120
+TIMEOUT = 180
 
 PROGRAM = '''
 import os
