@@ -39,13 +39,20 @@ _MAX_HOPS = 6
 
 
 def argument(call: cst.Call, keyword: str, position: Optional[int]) -> Optional[cst.Arg]:
-    """The argument passed for `keyword` (by name, or at `position` if positional)."""
+    """The argument passed for `keyword` (by name, or at `position` if positional), when visible.
+
+    A keyword written out cannot also come from `**kwargs` (Python would raise), so only
+    positions after a `*args` are unknown.
+    """
     index = 0
+    positions_known = True
     for arg in call.args:
-        if arg.star:
-            return None  # `*args`/`**kwargs` may hold it: unknown
-        if arg.keyword is None:
-            if position is not None and index == position:
+        if arg.star == "*":
+            positions_known = False
+        elif arg.star:
+            continue
+        elif arg.keyword is None:
+            if positions_known and position is not None and index == position:
                 return arg
             index += 1
         elif arg.keyword.value == keyword:
@@ -88,10 +95,10 @@ def is_distributed_sampler_call(ctx: FileContext, node) -> bool:
 
 def shuffles(call: cst.Call) -> bool:
     """Does this DistributedSampler shuffle for certain (default, or a literal `shuffle=True`)?"""
-    if has_star_args(call):
-        return False
     arg = argument(call, "shuffle", SAMPLER_SHUFFLE_SLOT)
-    return arg is None or (isinstance(arg.value, cst.Name) and arg.value.value == "True")
+    if arg is None:
+        return not has_star_args(call)  # the default, unless `*args`/`**kwargs` may pass it
+    return isinstance(arg.value, cst.Name) and arg.value.value == "True"
 
 
 # -- what an expression may hold ---------------------------------------------------------
@@ -226,8 +233,6 @@ class SamplerSource:
 
 def sampler_source(ctx: FileContext, loader_call: cst.Call) -> Optional[SamplerSource]:
     """The shuffling DistributedSampler behind `DataLoader(..., sampler=/batch_sampler=...)`, if any."""
-    if has_star_args(loader_call):
-        return None
     via_batch = False
     arg = argument(loader_call, "sampler", LOADER_SLOTS["sampler"])
     if arg is None or _is_none(arg.value):
@@ -327,13 +332,15 @@ def may_set_epoch(ctx: FileContext, loop: EpochLoop, loaders: List[IteratedLoade
     body = loop.node.body
     if _calls_set_epoch(ctx, body) or any(_calls_set_epoch(ctx, f) for f in reachable_functions(ctx, body)):
         return True
-    # An unknown (other-file) function handed the sampler itself may set its epoch.  (Handing it
-    # only the loader is the usual `train_one_epoch(model, loader, ...)` and is not enough.)
+    # An unknown (other-file) function handed the sampler or the loader, together with the
+    # epoch, may set the epoch itself (`train_one_epoch(model, loader, epoch)` sometimes calls
+    # `loader.sampler.set_epoch(epoch)`).  We cannot see it, so we stay silent.
     handed = set()
     for item in loaders:
-        path = access_path(ctx, item.source.sampler_expr)
-        if path is not None:
-            handed.add(path[0])
+        for expr in (item.source.sampler_expr, item.handle):
+            path = access_path(ctx, expr) if expr is not None else None
+            if path is not None:
+                handed.add(path[0])
     for call in _unresolved_calls(ctx, body):
         names = set()
         for arg in call.args:

@@ -9,7 +9,6 @@ import libcst as cst
 from torchlint.rules.tl201_missing_set_epoch import (
     LOADER_SLOTS,
     argument,
-    has_star_args,
     is_dataloader_call,
     possible_values,
 )
@@ -42,7 +41,7 @@ def _is_none(node) -> bool:
 
 def shuffle_conflict(ctx: FileContext, call: cst.Call) -> Optional[ShuffleConflict]:
     """`DataLoader(..., shuffle=True, sampler=<not None on some path>)`, if `call` is one."""
-    if not is_dataloader_call(ctx, call) or has_star_args(call):
+    if not is_dataloader_call(ctx, call):
         return None
     shuffle = argument(call, "shuffle", LOADER_SLOTS["shuffle"])
     if shuffle is None or not _is_true(shuffle.value):

@@ -62,7 +62,7 @@ class Float64NumpyInput(Rule):
         file spells torch).  This deliberately drops the data to float32 precision to match the
         model's weights, which is what the model would compute with anyway.
     """
-    requires_text = (("from_numpy", "tensor"), ("numpy",))
+    requires_text = (("from_numpy", "tensor"), ("numpy", "astype"))
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):

@@ -39,7 +39,7 @@ from torchlint.rule import Rule, Violation
 
 _LOOPS = (cst.For, cst.While)
 # Monte Carlo dropout keeps dropout on at inference on purpose.
-_DELIBERATE_TRAIN_MODE = {"mc", "mcdropout", "uncertainty", "bayesian", "monte", "carlo", "tta"}
+_DELIBERATE_TRAIN_MODE = {"mc", "mcdropout", "uncertainty", "bayesian", "monte", "carlo"}
 _MODEL_LIKE = re.compile(r"model|net", re.I)
 _NOT_MODEL = re.compile(r"loss|criterion|metric|fn$|func|tokenizer|transform|scheduler", re.I)
 _MAX_CALLER_DEPTH = 3
@@ -77,11 +77,17 @@ class MissingEval(Rule):
         says evaluation (`validate`, `test_loader`...).  A class with no such layers is never reported.
     """
     bad = """
+        import torch
+
+
         @torch.no_grad()
         def evaluate(model, loader):
             return sum(model(x).argmax(1).eq(y).sum().item() for x, y in loader)
     """
     good = """
+        import torch
+
+
         @torch.no_grad()
         def evaluate(model, loader):
             model.eval()

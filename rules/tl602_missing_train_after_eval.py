@@ -57,6 +57,9 @@ class MissingTrainAfterEval(Rule):
         A model whose class is known to have no dropout or batch norm is not reported.
     """
     bad = """
+        import torch
+
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
         model.train()
         for epoch in range(epochs):
             for x, y in train_loader:
@@ -64,9 +67,13 @@ class MissingTrainAfterEval(Rule):
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
-            validate(model, val_loader)  # calls model.eval()
+            model.eval()  # validation
+            validate(model, val_loader)
     """
     good = """
+        import torch
+
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
         for epoch in range(epochs):
             model.train()
             for x, y in train_loader:
@@ -74,7 +81,8 @@ class MissingTrainAfterEval(Rule):
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
-            validate(model, val_loader)  # calls model.eval()
+            model.eval()  # validation
+            validate(model, val_loader)
     """
     fix_does = """
         Inserts `model.train()` as the first statement of the epoch loop body, so every epoch starts

@@ -225,3 +225,14 @@ def test_export_summary_is_plain_data():
 def test_memoised_per_file():
     ctx = context("def f(x):\n    x.eval()\n")
     assert facts.function_facts(ctx) is facts.function_facts(ctx)
+
+
+def test_iteration_through_unknown_wrappers_but_not_range_len():
+    ctx = context("""
+        def train(loader, logger, data):
+            for i, batch in enumerate(logger.log_every(loader, 10)):
+                pass
+            for i in range(len(data)):
+                pass
+    """)
+    assert by_name(ctx, "train").iterated_params == {"loader"}

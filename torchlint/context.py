@@ -32,7 +32,7 @@ _TRIVIA_FIELDS = {
 _child_fields_cache: Dict[type, Tuple[str, ...]] = {}
 
 SCOPE_TYPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)
-_SUBTREE_LAST, _ORDERS = object(), object()  # keys of internal entries in the per-file cache
+_ORDERS = object()  # key of the per-type order lists in the per-file cache
 
 
 def _child_fields(node_type: type) -> Tuple[str, ...]:
@@ -56,6 +56,23 @@ def _child_fields_reversed(node_type: type) -> Tuple[str, ...]:
 def _is_node_type(value_type: type) -> bool:
     # One issubclass per type instead of an ABC isinstance per value: the index's hot loop.
     return issubclass(value_type, cst.CSTNode)
+
+
+def _last_descendant(node: cst.CSTNode) -> cst.CSTNode:
+    """The node of `node`'s subtree that the index numbers last (children as `_index` sees them)."""
+    while True:
+        last = None
+        for name in _child_fields_reversed(type(node)):
+            value = getattr(node, name)
+            if type(value) is tuple or type(value) is list:
+                last = next((item for item in reversed(value) if _is_node_type(type(item))), None)
+            elif _is_node_type(type(value)):
+                last = value
+            if last is not None:
+                break
+        if last is None:
+            return node
+        node = last
 
 
 class FileContext:
@@ -156,30 +173,7 @@ class FileContext:
         return self._order[id(node)]
 
     def contains(self, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
-        start, end = self._order.get(id(outer)), self._order.get(id(inner))
-        if start is None or end is None or self._shares_nodes:  # a node from outside this tree
-            return outer is inner or any(a is outer for a in self.ancestors(inner))
-        return start <= end <= self._subtree_last()[start]
-
-    def _subtree_last(self) -> List[int]:
-        """Pre-order number of the last node in each node's subtree, by pre-order number."""
-        last = self._cache.get(_SUBTREE_LAST)
-        if last is None:
-            # `_order` and `_parent` hold one entry per node: `_order` in pre-order; its
-            # values are 0..n-1, so walking them backwards visits children before parents.
-            parent_of = self._parent
-            order_of = self._order
-            parent = [-1] * len(order_of)
-            for key, number in order_of.items():
-                above = parent_of[key]
-                parent[number] = -1 if above is None else order_of[id(above)]
-            last = list(range(len(order_of)))
-            for number in range(len(last) - 1, 0, -1):
-                up = parent[number]
-                if last[number] > last[up]:
-                    last[up] = last[number]
-            self._cache[_SUBTREE_LAST] = last
-        return last
+        return outer is inner or any(a is outer for a in self.ancestors(inner))
 
     def enclosing(self, node: cst.CSTNode, node_types) -> Optional[cst.CSTNode]:
         for ancestor in self.ancestors(node):
@@ -203,7 +197,7 @@ class FileContext:
         if self._shares_nodes:
             yield from (n for n in self.nodes(node_type) if self.order(n) > start and self.contains(root, n))
             return
-        end = self._subtree_last()[start]
+        end = self.order(_last_descendant(root))
         nodes = self.nodes(node_type)
         orders = self._cache.get((_ORDERS, node_type))
         if orders is None or len(orders) != len(nodes):

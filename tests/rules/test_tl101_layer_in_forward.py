@@ -353,3 +353,14 @@ def test_override_called_by_the_base_class_is_not_forward_only():
                 return self.head(x)
     """
     assert tl101(code) == 0
+
+
+def test_default_argument_values_are_built_once():
+    code = """
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def forward(self, x, norm=nn.LayerNorm(4)):
+                return norm(x)
+    """
+    assert tl101(code) == 0

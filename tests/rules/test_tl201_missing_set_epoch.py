@@ -170,14 +170,14 @@ POSITIVES = {
                 for batch in loader:
                     pass
     """,
-    "loader-handed-to-unknown-function": """
+    "loader-handed-to-unknown-function-without-epoch": """
         from torch.utils.data import DataLoader, DistributedSampler
         from engine import train_one_epoch
         def main(ds, model):
             sampler = DistributedSampler(ds)
             loader = DataLoader(ds, sampler=sampler)
             for epoch in range(3):
-                train_one_epoch(model, loader, epoch)
+                train_one_epoch(model, loader)
     """,
     "set-epoch-only-before-loop": """
         from torch.utils.data import DataLoader, DistributedSampler
@@ -192,6 +192,16 @@ POSITIVES = {
 }
 
 NEGATIVES = {
+    # The other file gets the loader and the epoch: it may call loader.sampler.set_epoch(epoch).
+    "loader-and-epoch-handed-to-unknown-function": """
+        from torch.utils.data import DataLoader, DistributedSampler
+        from engine import train_one_epoch
+        def main(ds, model):
+            sampler = DistributedSampler(ds)
+            loader = DataLoader(ds, sampler=sampler)
+            for epoch in range(3):
+                train_one_epoch(model, loader, epoch)
+    """,
     "set-epoch-direct": """
         from torch.utils.data import DataLoader, DistributedSampler
         sampler = DistributedSampler(dataset)
@@ -325,6 +335,14 @@ NEGATIVES = {
                 while not done:
                     for batch in loader:
                         done = True
+    """,
+    "shuffle-may-come-from-kwargs": """
+        from torch.utils.data import DataLoader, DistributedSampler
+        def main(ds, sampler_args):
+            loader = DataLoader(ds, sampler=DistributedSampler(ds, **sampler_args))
+            for epoch in range(3):
+                for batch in loader:
+                    pass
     """,
     "not-torch-distributed-sampler": """
         from mylib import DistributedSampler, DataLoader
@@ -486,3 +504,41 @@ def test_progress_bar_alias_fixes_through_the_loader_name():
     (finding,) = lint(code, SELECT)
     assert "`loader.sampler.set_epoch(epoch)`" in finding.message
     assert "for epoch in range(3):\n    loader.sampler.set_epoch(epoch)\n    if master:" in fix(code, SELECT)
+
+
+def test_loader_returned_in_a_tuple_by_a_factory():
+    code = """
+        from torch.utils.data import DataLoader, DistributedSampler
+        def prepare(ds, distributed):
+            if distributed:
+                sampler = DistributedSampler(ds)
+                shuffle = False
+            else:
+                sampler = None
+                shuffle = True
+            loader = DataLoader(ds, shuffle=shuffle, sampler=sampler)
+            return loader, ds
+        def train(ds, epochs):
+            train_loader, _ = prepare(ds, True)
+            for epoch in range(epochs):
+                for i, batch in enumerate(train_loader):
+                    pass
+    """
+    assert codes(code, SELECT) == ["TL201"]
+    assert fix(code, SELECT) == dedent(code)  # the sampler is sometimes something we cannot see
+
+
+def test_fix_through_loader_when_sampler_may_be_none():
+    code = """
+        from torch.utils.data import DataLoader, DistributedSampler
+        def build(ds, distributed):
+            return DataLoader(ds, sampler=DistributedSampler(ds) if distributed else None)
+        def train(ds, epochs):
+            loader = build(ds, True)
+            for epoch in range(epochs):
+                for batch in loader:
+                    pass
+    """
+    fixed = fix(code, SELECT)
+    assert ('for epoch in range(epochs):\n        if hasattr(loader.sampler, "set_epoch"):\n'
+            '            loader.sampler.set_epoch(epoch)\n') in fixed

@@ -56,6 +56,11 @@ POSITIVES = {
                 sampler = DistributedSampler(ds)
             return DataLoader(ds, shuffle=True, sampler=sampler)
     """,
+    "explicit-keywords-beside-kwargs": """
+        from torch.utils.data import DataLoader, SubsetRandomSampler
+        train_sampler = SubsetRandomSampler(train_indices)
+        loader = DataLoader(ds, sampler=train_sampler, shuffle=True, **kwargs)
+    """,
     "list-of-indices": """
         from torch.utils.data import DataLoader
         loader = DataLoader(ds, shuffle=True, sampler=[0, 2, 4])
@@ -92,9 +97,13 @@ NEGATIVES = {
             sampler = None
             return DataLoader(ds, shuffle=True, sampler=sampler)
     """,
-    "kwargs-may-override": """
-        from torch.utils.data import DataLoader, DistributedSampler
-        loader = DataLoader(ds, shuffle=True, sampler=DistributedSampler(ds), **extra)
+    "args-may-hold-the-sampler": """
+        from torch.utils.data import DataLoader
+        loader = DataLoader(ds, 32, True, *rest)
+    """,
+    "kwargs-may-hold-the-sampler": """
+        from torch.utils.data import DataLoader
+        loader = DataLoader(ds, shuffle=True, **extra)
     """,
     "shuffle-without-sampler": """
         from torch.utils.data import DataLoader

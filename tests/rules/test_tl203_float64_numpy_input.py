@@ -1,8 +1,10 @@
 """TL203 float64-numpy-input: positives, look-alikes that are fine, and where the rule stays silent."""
 
+import textwrap
+
 import pytest
 
-from tests.helpers import codes, lint
+from tests.helpers import codes, dedent, lint
 
 SELECT = ["TL203"]
 
@@ -437,3 +439,77 @@ def test_tensor_attr_reassigned_elsewhere_is_silent():
                 return self.x[index]
     """
     assert codes(code, SELECT) == []
+
+
+def test_model_moved_through_its_own_name():
+    code = """
+        import numpy as np
+        import torch
+        import torch.nn as nn
+        def main(device):
+            model = nn.Linear(3, 1)
+            model = model.to(device)
+            return model(torch.from_numpy(np.random.rand(4, 3)).to(device))
+    """
+    assert codes(code, SELECT) == ["TL203"]
+
+
+GETITEM_NEGATIVES = {
+    "target-is-second": """
+        def __getitem__(self, i):
+            return int(i), torch.from_numpy(self.x[i])
+    """,
+    "target-key": """
+        def __getitem__(self, i):
+            return {"pixels": torch.zeros(3), "labels": torch.from_numpy(self.x[i])}
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(GETITEM_NEGATIVES))
+def test_dataset_targets_are_not_model_inputs(name):
+    code = dedent("""
+        import numpy as np
+        import torch
+        from torch.utils.data import Dataset
+        class Points(Dataset):
+            def __init__(self):
+                self.x = np.random.rand(10, 2)
+    """) + textwrap.indent(dedent(GETITEM_NEGATIVES[name]), "    ")
+    assert codes(code, SELECT) == []
+
+
+def test_dataset_with_a_collate_fn_is_silent():
+    code = POSITIVES["dataset-getitem-tuple"] + """
+        loader = torch.utils.data.DataLoader(Points(8), collate_fn=lambda b: b)
+    """
+    assert codes(code, SELECT) == []
+
+
+def test_model_that_casts_its_input_is_silent():
+    code = """
+        import numpy as np
+        import torch
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(3, 1)
+            def forward(self, x):
+                return self.fc(x.float())
+        model = Net()
+        model(torch.from_numpy(np.random.rand(4, 3)))
+    """
+    assert codes(code, SELECT) == []
+
+
+def test_astype_float_without_a_numpy_import():
+    code = """
+        import torch
+        import torch.nn as nn
+        def main(frame):
+            x = frame.to_numpy().astype(float)
+            model = nn.Linear(3, 1)
+            return model(torch.from_numpy(x))
+    """
+    assert codes(code, SELECT) == ["TL203"]

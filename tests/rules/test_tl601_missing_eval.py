@@ -194,9 +194,49 @@ class Net(nn.Module):
 def evaluate(model, loader):
     return [model(x) for x in loader]
 """,
+    "script-epoch-loop-validation-block": """
+import torch
+import torch.nn as nn
+
+model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 1))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(3):
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+    with torch.no_grad():
+        for x, y in val_loader:
+            print(model(x))
+""",
 }
 
 NEGATIVES = {
+    "target-network-in-module-level-training-loop": """
+import torch
+import torch.nn as nn
+
+model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 1))
+target = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 1))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for step in range(100):
+    with torch.no_grad():
+        t = target(x)
+    loss = (model(x) - t).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+""",
+    "batchnorm-without-running-stats": """
+import torch
+import torch.nn as nn
+
+
+@torch.no_grad()
+def evaluate(loader):
+    model = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4, track_running_stats=False))
+    return [model(x) for x in loader]
+""",
     "eval-in-function": DROPOUT_NET + """
 @torch.no_grad()
 def evaluate(model, loader):

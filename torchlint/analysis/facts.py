@@ -40,6 +40,8 @@ _MAX_PATH_PARTS = 4
 _ITERATION_WRAPPERS = frozenset({"enumerate", "zip", "iter", "tqdm", "islice", "chain", "reversed", "sorted",
                                  "list", "tuple", "track", "progress_bar", "ProgressBar"})  # fmt: skip
 _NESTED_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+# Calls in a `for` header that do not iterate their arguments.
+_NOT_CONSUMING = frozenset({"range", "len", "trange", "count", "repeat"})
 
 
 @dataclass
@@ -390,14 +392,20 @@ def _param_path(ctx: FileContext, expr: cst.BaseExpression, params: Set[str]) ->
 
 
 def _iterated_expressions(ctx: FileContext, expr: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
-    """The objects a `for` over `expr` iterates: `loader` in `enumerate(tqdm(loader))`."""
+    """The objects a `for` over `expr` iterates: `loader` in `enumerate(tqdm(loader))`, and the
+    positional arguments of any other call there (`logger.log_every(loader, 10)`, a prefetcher),
+    which a `for` header consumes -- but not `range(len(loader))`."""
     yield expr
     if isinstance(expr, cst.Call):
-        name = dotted_name(expr.func)
-        if name is not None and name.rsplit(".", 1)[-1] in _ITERATION_WRAPPERS:
-            for arg in expr.args:
-                if arg.keyword is None and not arg.star:
+        name = (dotted_name(expr.func) or "").rsplit(".", 1)[-1]
+        if name in _NOT_CONSUMING:
+            return
+        for arg in expr.args:
+            if arg.keyword is None and not arg.star:
+                if name in _ITERATION_WRAPPERS:
                     yield from _iterated_expressions(ctx, arg.value)
+                else:
+                    yield arg.value
 
 
 def iterated_expressions(ctx: FileContext, root: cst.CSTNode) -> Iterator[cst.BaseExpression]:

@@ -9,8 +9,9 @@ with a description of the consumer it reaches, or None:
   same-file nn.Module subclass; or a local (or module-level) name bound only to one;
 - a `torch.nn.functional` op whose weight argument is such a module's `.weight` or a
   `self.<param>` made by `nn.Parameter(torch.<factory>(...))`;
-- the return value (or a tuple/list/dict element of it) of `__getitem__` in a
-  `torch.utils.data.Dataset` subclass, which the DataLoader hands to the model.
+- the return value of `__getitem__` in a `torch.utils.data.Dataset` subclass (itself, the first
+  item of a returned tuple/list, or a dict value not keyed as a target), which the DataLoader
+  hands to the model, in a file that sets no `collate_fn` (which could cast).
 
 Anything else (a cast, an unknown function, a module whose origin is not visible) ends
 the search: the answer is then None.  Modules made float64 (`.double()`, `.to(torch.float64)`)
@@ -177,19 +178,31 @@ def _attribute_reads(ctx: FileContext, statement: cst.Assign, target: cst.Attrib
     return reads
 
 
+_TARGET_KEYS = frozenset({"y", "label", "labels", "target", "targets", "mask", "weight", "weights"})
+
+
 def _returned_from(ctx: FileContext, node: cst.BaseExpression) -> Optional[cst.Return]:
-    """The `return` statement whose value is `node` or a tuple/list/dict that holds it."""
+    """The `return` whose value is `node`, the first item of a returned tuple/list (the input,
+    by convention; later items are usually targets, which losses accept as float64), or a
+    returned dict's value under a key that does not name a target."""
     current = node
     while True:
         parent = ctx.parent(current)
         if isinstance(parent, cst.Return):
             return parent if parent.value is current else None
-        if isinstance(parent, (cst.Element, cst.DictElement)) and parent.value is current:
-            holder = ctx.parent(parent)
-            if isinstance(holder, (cst.Tuple, cst.List, cst.Dict)):
-                current = holder
-                continue
-        return None
+        holder = ctx.parent(parent) if parent is not None else None
+        if isinstance(parent, cst.Element) and isinstance(holder, (cst.Tuple, cst.List)):
+            if parent.value is not current or holder.elements[0] is not parent:
+                return None
+        elif isinstance(parent, cst.DictElement) and isinstance(holder, cst.Dict):
+            key = parent.key
+            if parent.value is not current or not isinstance(key, cst.SimpleString):
+                return None
+            if key.evaluated_value.lower() in _TARGET_KEYS:
+                return None
+        else:
+            return None
+        current = holder
 
 
 def _is_dataset_getitem(ctx: FileContext, returned: cst.Return) -> bool:
@@ -197,7 +210,9 @@ def _is_dataset_getitem(ctx: FileContext, returned: cst.Return) -> bool:
     if function is None or function.name.value != "__getitem__":
         return False
     class_def = ctx.scope_of(function)
-    return isinstance(class_def, cst.ClassDef) and _derives_from(ctx, class_def, "torch.utils.data.Dataset")
+    if not isinstance(class_def, cst.ClassDef) or not _derives_from(ctx, class_def, "torch.utils.data.Dataset"):
+        return False
+    return not any(a.keyword is not None and a.keyword.value == "collate_fn" for a in ctx.nodes(cst.Arg))
 
 
 # -- classes ----------------------------------------------------------------------------
@@ -282,11 +297,14 @@ def is_float_module_value(ctx: FileContext, node: cst.BaseExpression, depth: int
     if isinstance(func, cst.Attribute) and not ctx.qualified_name(func):
         method = func.attr.value
         if method in _MODULE_CHAIN or (method == "to" and _moves_device_only(ctx, node)):
-            return is_float_module_value(ctx, func.value, depth + 1)
+            receiver = func.value
+            if isinstance(receiver, cst.Name):  # `model = model.to(device)`
+                return is_float_module(ctx, receiver, depth + 1)
+            return is_float_module_value(ctx, receiver, depth + 1)
         return False
     local = same_file_class(ctx, func)
     if local is not None:
-        return _derives_from(ctx, local, "torch.nn.Module")
+        return _derives_from(ctx, local, "torch.nn.Module") and not _casts_its_input(ctx, local)
     name = ctx.call_name(node)
     if name is None:
         return False
@@ -296,7 +314,26 @@ def is_float_module_value(ctx: FileContext, node: cst.BaseExpression, depth: int
     return entry is not None and not entry.get("container") and _owns_float_state(ctx, node, entry)
 
 
-def is_float_module(ctx: FileContext, node: cst.BaseExpression) -> bool:
+def _casts_its_input(ctx: FileContext, class_def: cst.ClassDef, depth: int = 0) -> bool:
+    """Does the model class (or a same-file base) cast anything itself: `x.float()`, `dtype=`...?
+    Then a float64 input may be exactly what it expects."""
+    if depth > 5:
+        return True
+    for call in ctx.walk(class_def, cst.Call):
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("float", "double", "half", "type", "to"):
+            if func.attr.value != "to" or not _moves_device_only(ctx, call):
+                return True
+        if any(a.keyword is not None and a.keyword.value == "dtype" for a in call.args):
+            return True
+    for base in class_def.bases:
+        local = same_file_class(ctx, base.value)
+        if local is not None and local is not class_def and _casts_its_input(ctx, local, depth + 1):
+            return True
+    return False
+
+
+def is_float_module(ctx: FileContext, node: cst.BaseExpression, depth: int = 0) -> bool:
     """Does the callee `node` (a name or `self.attr`) hold a float32 module on every path?"""
     if isinstance(node, cst.Name):
         values = _name_values(ctx, node)
@@ -307,7 +344,9 @@ def is_float_module(ctx: FileContext, node: cst.BaseExpression) -> bool:
         values = [a.value for a in attribute_assignments(ctx, class_def, node.attr.value)] if class_def else []
     else:
         return False
-    if not values or not all(v is not None and is_float_module_value(ctx, v) for v in values):
+    if depth > 4 or not values:
+        return False
+    if not all(v is not None and is_float_module_value(ctx, v, depth + 1) for v in values):
         return False
     return not _made_float64(ctx, node)
 

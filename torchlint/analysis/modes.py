@@ -294,6 +294,10 @@ def _nn_classes() -> Dict[str, dict]:
     return tables.load("nn_modules")["classes"]
 
 
+def _default_bool(default: Optional[str]) -> Optional[bool]:
+    return {"True": True, "False": False}.get(default or "")
+
+
 def nn_class_status(ctx: FileContext, call: cst.Call, qualified: str) -> Optional[str]:
     """DEPENDENT/INDEPENDENT for a torch.nn layer constructor (its flags considered); None if not one."""
     entry = _nn_classes().get(qualified)
@@ -304,8 +308,7 @@ def nn_class_status(ctx: FileContext, call: cst.Call, qualified: str) -> Optiona
     variants = entry.get("variants") or []
     if not variants:
         return DEPENDENT if entry.get("mode_dependent") else INDEPENDENT
-    defaults = {p["name"]: _literal_bool(cst.parse_expression(p["default"])) if p["default"] else None
-                for p in entry.get("init", [])}  # fmt: skip
+    defaults = {p["name"]: _default_bool(p["default"]) for p in entry.get("init", [])}
     positional = [p["name"] for p in entry.get("init", []) if not p["keyword_only"]]
     given: Dict[str, Optional[bool]] = {}
     for index, arg in enumerate(call.args):
@@ -528,7 +531,9 @@ def _container_status(ctx: FileContext, call: cst.Call, qualified: str, depth: i
         statuses.extend(model_status(ctx, value, depth + 1) for value in values)
     found = combine(statuses)
     if found.verdict == DEPENDENT:
-        return Status(DEPENDENT, f"its `{_short(qualified)}` holds a layer where {found.evidence}")
+        inner = found.evidence
+        inner = inner[len("it is "):] if inner.startswith("it is ") else f"a layer where {inner}"
+        return Status(DEPENDENT, f"its `{_short(qualified)}` contains {inner}")
     return found if statuses else _INDEPENDENT
 
 
@@ -664,7 +669,7 @@ def grad_disabled_with(ctx: FileContext, node: cst.With) -> bool:
     return any(grad_disabling(ctx, item.item) for item in node.items)
 
 
-_EVAL_WORDS = {"val", "valid", "validate", "validation", "eval", "evaluate", "evaluation", "test", "testing",
+_EVAL_WORDS = {"val", "vali", "valid", "validate", "validation", "eval", "evaluate", "evaluation", "test", "testing",
                "predict", "prediction", "predictions", "infer", "inference", "dev", "holdout"}  # fmt: skip
 _ROLE_WORDS = _EVAL_WORDS | {"sample", "sampling"}
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+|(?<=[a-z])(?=[0-9])")

@@ -179,7 +179,7 @@ def forward_only_function_around(ctx: FileContext, node: cst.CSTNode):
     if class_def is None or not is_module_class(ctx, class_def):
         return None
     for method in forward_only_code(ctx, class_def):
-        if ctx.contains(method, node):
+        if ctx.contains(method.body, node):  # not a default value: those run once, at `def`
             return class_def, method
     return None
 
