@@ -21,6 +21,7 @@ from torchlint.analysis.modes import (
     first_training_call,
     grad_disabled_function,
     grad_disabled_with,
+    imported_roots,
     is_training_call,
     mode_calls_in,
     model_expression,
@@ -101,10 +102,11 @@ class MissingEval(Rule):
         the function returns early).  Not offered for generators, for blocks left by `return`/`break`,
         or where the model is created inside the evaluated code.
     """
+    # Every context it reports needs grad disabled or a name with one of these words (any case).
     requires_text = (
-        ("no_grad", "inference_mode", "set_grad_enabled", "val", "Val", "VAL", "test", "Test", "eval", "Eval",
-         "predict", "Predict", "infer", "Infer", "sampl", "Sampl", "generat", "Generat", "dev", "Dev",
-         "holdout"),
+        ("no_grad", "inference_mode", "set_grad_enabled", "val", "Val", "VAL", "test", "Test", "TEST", "eval",
+         "Eval", "EVAL", "predict", "Predict", "PREDICT", "infer", "Infer", "INFER", "sampl", "Sampl", "SAMPL",
+         "dev", "Dev", "DEV", "holdout", "Holdout", "HOLDOUT"),
         ("torch",),
     )  # fmt: skip
 
@@ -188,7 +190,8 @@ def _forward_key(ctx: FileContext, call: cst.Call) -> Optional[str]:
     """The model a call runs, when it is a call of a model object (`model(x)`, `self.net(x)`)."""
     func = model_expression(call.func)
     if isinstance(func, cst.Name):
-        if ctx.qualified_name(func) is not None or resolve_call(ctx, call) is not None:
+        if ctx.qualified_name(func) is not None or resolve_call(ctx, call) is not None or \
+                func.value in imported_roots(ctx):  # fmt: skip
             return None  # an imported or same-file function
         if same_file_class(ctx, func.value) is not None:
             return None  # constructing, not running

@@ -212,6 +212,15 @@ for epoch in range(3):
 }
 
 NEGATIVES = {
+    "imported-callable-with-model-in-its-name": """
+import torch
+from .solver import model_wrapper
+
+
+@torch.no_grad()
+def sample(x, val_loader):
+    return model_wrapper(x)
+""",
     "target-network-in-module-level-training-loop": """
 import torch
 import torch.nn as nn

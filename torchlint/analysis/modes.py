@@ -373,6 +373,9 @@ def _imported_roots(ctx: FileContext) -> Set[str]:
     return ctx.memo("modes.imported_roots", compute)
 
 
+imported_roots = _imported_roots
+
+
 def body_status(ctx: FileContext, root: cst.CSTNode, depth: int = 0) -> Status:
     """What the layers built inside a class body or a builder function tell us."""
     known: Dict[int, Status] = ctx.memo("modes.body_status", dict)
