@@ -1,12 +1,17 @@
-"""A small image-classification training script with the quiet bugs torchlint finds.
+"""A small distributed image-classification training script with the quiet bugs torchlint finds.
 
 Run `torchlint examples/train_buggy.py` to see them; `examples/train_fixed.py` is the
-same script after `torchlint --fix --unsafe-fixes`.
+same script after `torchlint --fix --unsafe-fixes examples/train_buggy.py`.
 """
 
+import os
+
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import DataLoader, DistributedSampler
 
 
 class PatchEmbed(nn.Module):
@@ -22,24 +27,41 @@ class PatchEmbed(nn.Module):
 
 
 class Classifier(nn.Module):
-    def __init__(self, classes=10, dim=64):
+    def __init__(self, classes=10, dim=64, tokens=64):
         super().__init__()
         self.embed = PatchEmbed(dim=dim)
-        self.head = nn.Linear(dim, classes)
+        self.head = nn.Linear(tokens * dim, classes)
 
     def forward(self, images):
-        tokens = self.embed(images)
-        return self.head(tokens.mean(dim=1))
+        features = self.embed(images)
+        features = nn.Dropout(p=0.1)(features)  # regularise the patch features
+        return self.head(features)
 
 
-def train(model, batches, epochs=2, lr=1e-3):
+def evaluate(model, loader):
+    correct = total = 0
+    with torch.no_grad():
+        for images, labels in loader:
+            correct += (model(images).argmax(dim=1) == labels).sum().item()
+            total += labels.numel()
+    return correct / max(total, 1)
+
+
+def train(dataset, val_loader, epochs=10, lr=1e-3):
+    dist.init_process_group("gloo")
+    model = DDP(Classifier())
+    if os.path.exists("checkpoint.pt"):
+        model.module.load_state_dict(torch.load("checkpoint.pt"))
+    sampler = DistributedSampler(dataset)
+    loader = DataLoader(dataset, batch_size=32, sampler=sampler)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    for _ in range(epochs):
-        for images, labels in batches:
+    for epoch in range(epochs):
+        for images, labels in loader:
             loss = F.cross_entropy(model(images), labels)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+        print(f"epoch {epoch}: accuracy {evaluate(model, val_loader):.3f}")
     return model
 
 

@@ -17,8 +17,9 @@ def _torch_nn_dir():
     return os.path.join(os.path.dirname(spec.origin), "nn") if spec and spec.origin else None
 
 
+STDLIB = sysconfig.get_paths()["stdlib"]
 TREES = {
-    "stdlib-json-email-asyncio": [os.path.join(sysconfig.get_paths()["stdlib"], d) for d in ("json", "email", "asyncio")],
+    "stdlib-json-email-asyncio": [os.path.join(STDLIB, d) for d in ("json", "email", "asyncio")],
     "torch-nn": [_torch_nn_dir()],
 }
 

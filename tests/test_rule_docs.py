@@ -4,9 +4,9 @@ import textwrap
 
 import pytest
 
+from tests.helpers import lint
 from torchlint import registry
 from torchlint.cli import explain_text
-from tests.helpers import lint
 
 RULES = sorted(registry.all_rules().values(), key=lambda r: r.code)
 

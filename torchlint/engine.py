@@ -6,7 +6,6 @@ This is the shared core of the CLI and the flake8 plugin.
 from __future__ import annotations
 
 import ast
-
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 

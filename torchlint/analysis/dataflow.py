@@ -96,6 +96,21 @@ def runs_before_unconditionally(ctx: FileContext, statement: cst.CSTNode, use: c
     return False
 
 
+def in_exclusive_branches(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    """Are the two nodes in different branches of one `if`/`elif`/`else` (never both run)?"""
+    second_ancestors = {id(a): a for a in ctx.ancestors(second)}
+    child = first
+    for ancestor in ctx.ancestors(first):
+        if id(ancestor) in second_ancestors:
+            if not isinstance(ancestor, cst.If):
+                return False
+            first_branch = "body" if child is ancestor.body else "orelse"
+            second_branch = "body" if ctx.contains(ancestor.body, second) else "orelse"
+            return first_branch != second_branch and not ctx.contains(ancestor.test, second)
+        child = ancestor
+    return False
+
+
 def reaching_assignments(ctx: FileContext, use: cst.Name) -> List[Assignment]:
     """Assignments of `use`'s name that may reach it, latest first; [] if none are known.
 
@@ -110,6 +125,8 @@ def reaching_assignments(ctx: FileContext, use: cst.Name) -> List[Assignment]:
         statement = assignment.statement
         if ctx.order(statement) > use_order or ctx.contains(statement, use):
             continue  # later, or the use is inside its own right-hand side
+        if in_exclusive_branches(ctx, statement, use):
+            continue  # `if ...: x = a` never reaches a use in the `else:`
         if runs_before_unconditionally(ctx, statement, use):
             reaching.append(Assignment(assignment.target, assignment.value, statement, unconditional=True))
             break
