@@ -48,14 +48,4 @@ def _visible_wrapper_spellings(ctx, wrapper_calls, at) -> List[str]:
 def _imported_where_visible(ctx, name: str, at) -> bool:
     """Is `name` bound by an import at module level or in the scope around `at`?"""
     scopes = {id(ctx.module), id(ctx.scope_of(at))}
-    for node_type in (cst.Import, cst.ImportFrom):
-        for node in ctx.nodes(node_type):
-            if id(ctx.scope_of(node)) not in scopes or isinstance(node.names, cst.ImportStar):
-                continue
-            for alias in node.names:
-                bound = alias.asname.name if alias.asname else alias.name
-                while isinstance(bound, cst.Attribute):  # `import torch.nn` binds `torch`
-                    bound = bound.value
-                if isinstance(bound, cst.Name) and bound.value == name:
-                    return True
-    return False
+    return any(id(ctx.scope_of(node)) in scopes for node in ctx.import_bindings().get(name, ()))

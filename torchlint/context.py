@@ -32,6 +32,7 @@ _TRIVIA_FIELDS = {
 _child_fields_cache: Dict[type, Tuple[str, ...]] = {}
 
 SCOPE_TYPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)
+NESTED_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _ORDERS = object()  # key of the per-type order lists in the per-file cache
 
 
@@ -204,6 +205,34 @@ class FileContext:
             orders = self._cache[(_ORDERS, node_type)] = [self._order[id(n)] for n in nodes]
         first = bisect.bisect_right(orders, start)
         yield from nodes[first : bisect.bisect_right(orders, end, first)]
+
+    def inside_nested_scope(self, node: cst.CSTNode, root: cst.CSTNode) -> bool:
+        """Is `node` inside a function, lambda or class nested in `root` (so not run by `root` itself)?"""
+        for ancestor in self.ancestors(node):
+            if ancestor is root:
+                return False
+            if isinstance(ancestor, NESTED_SCOPES):
+                return True
+        return False
+
+    def import_bindings(self) -> Dict[str, List[cst.CSTNode]]:
+        """Local name -> the import statements binding it (`import torch.nn` binds `torch`; `*` for star)."""
+
+        def compute():
+            bindings: Dict[str, List[cst.CSTNode]] = defaultdict(list)
+            for node in (*self.nodes(cst.Import), *self.nodes(cst.ImportFrom)):
+                if isinstance(node.names, cst.ImportStar):
+                    bindings["*"].append(node)
+                    continue
+                for alias in node.names:
+                    bound = alias.asname.name if alias.asname else alias.name
+                    while isinstance(bound, cst.Attribute):
+                        bound = bound.value
+                    if isinstance(bound, cst.Name):
+                        bindings[bound.value].append(node)
+            return dict(bindings)
+
+        return self.memo("import_bindings", compute)
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)

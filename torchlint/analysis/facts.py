@@ -39,7 +39,6 @@ _MAX_PATH_PARTS = 4
 # Calls that pass iteration through to their argument: `for i, b in enumerate(loader)`.
 _ITERATION_WRAPPERS = frozenset({"enumerate", "zip", "iter", "tqdm", "islice", "chain", "reversed", "sorted",
                                  "list", "tuple", "track", "progress_bar", "ProgressBar"})  # fmt: skip
-_NESTED_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 # Calls in a `for` header that do not iterate their arguments.
 _NOT_CONSUMING = frozenset({"range", "len", "trange", "count", "repeat"})
 
@@ -145,7 +144,7 @@ def _index_call_sites(ctx: FileContext) -> Dict[int, List[cst.Call]]:
     index: Dict[int, List[cst.Call]] = {}
     for call in ctx.nodes(cst.Call):
         callee = resolve_call(ctx, call)
-        if callee is None and isinstance(call.func, cst.Name) and call.func.value not in _imported_names(ctx):
+        if callee is None and isinstance(call.func, cst.Name) and call.func.value not in ctx.import_bindings():
             class_def = _same_file_class(ctx, call.func.value)
             callee = _method_of(ctx, class_def, "__init__") if class_def is not None else None
         if callee is not None:
@@ -157,7 +156,7 @@ def return_values(ctx: FileContext, function: cst.FunctionDef) -> List[cst.BaseE
     """The expressions `function` returns (its own `return`s, not those of nested functions)."""
     return [
         ret.value for ret in ctx.walk(function, cst.Return)
-        if ret.value is not None and not _inside_nested_scope(ctx, ret, function)
+        if ret.value is not None and not ctx.inside_nested_scope(ret, function)
     ]  # fmt: skip
 
 
@@ -174,7 +173,7 @@ def calls_in(ctx: FileContext, root: cst.CSTNode) -> List[Tuple[cst.Call, cst.Fu
     found = []
     for call in ctx.walk(root, cst.Call):
         callee = resolve_call(ctx, call)
-        if callee is not None and not _inside_nested_scope(ctx, call, root):
+        if callee is not None and not ctx.inside_nested_scope(call, root):
             found.append((call, callee))
     return found
 
@@ -249,31 +248,8 @@ def _definitions(ctx: FileContext) -> Dict[int, Dict[str, List[cst.FunctionDef]]
     return ctx.memo("facts.definitions", compute)
 
 
-def _imported_names(ctx: FileContext) -> Set[str]:
-    def compute():
-        names: Set[str] = set()
-        for node in ctx.nodes(cst.ImportFrom):
-            if isinstance(node.names, cst.ImportStar):
-                names.add("*")
-                continue
-            for alias in node.names:
-                bound = alias.asname.name if alias.asname else alias.name
-                if isinstance(bound, cst.Name):
-                    names.add(bound.value)
-        for node in ctx.nodes(cst.Import):
-            for alias in node.names:
-                bound = alias.asname.name if alias.asname else alias.name
-                while isinstance(bound, cst.Attribute):
-                    bound = bound.value
-                if isinstance(bound, cst.Name):
-                    names.add(bound.value)
-        return names
-
-    return ctx.memo("facts.imported_names", compute)
-
-
 def _resolve_plain_name(ctx: FileContext, at: cst.CSTNode, name: str) -> Optional[cst.FunctionDef]:
-    if name in _imported_names(ctx):
+    if name in ctx.import_bindings():
         return None
     definitions = _definitions(ctx)
     scope = ctx.scope_of(at)
@@ -354,15 +330,6 @@ def _is_reassigned(ctx: FileContext, node: cst.CSTNode, name: str) -> bool:
     return function is not None and bool(local_assignments(ctx, function).get(name))
 
 
-def _inside_nested_scope(ctx: FileContext, node: cst.CSTNode, root: cst.CSTNode) -> bool:
-    for ancestor in ctx.ancestors(node):
-        if ancestor is root:
-            return False
-        if isinstance(ancestor, _NESTED_SCOPES):
-            return True
-    return False
-
-
 def _qualified_function_name(ctx: FileContext, function: cst.FunctionDef) -> str:
     parts = [function.name.value]
     scope = ctx.scope_of(function)
@@ -412,10 +379,10 @@ def iterated_expressions(ctx: FileContext, root: cst.CSTNode) -> Iterator[cst.Ba
     """Every expression iterated directly in `root` (for/comprehension targets, `iter(x)`)."""
     for node_type in (cst.For, cst.CompFor):
         for loop in ctx.walk(root, node_type) if root is not ctx.module else ctx.nodes(node_type):
-            if not _inside_nested_scope(ctx, loop, root):
+            if not ctx.inside_nested_scope(loop, root):
                 yield from _iterated_expressions(ctx, loop.iter)
     for call in ctx.walk(root, cst.Call) if root is not ctx.module else ctx.nodes(cst.Call):
-        if dotted_name(call.func) == "iter" and call.args and not _inside_nested_scope(ctx, call, root):
+        if dotted_name(call.func) == "iter" and call.args and not ctx.inside_nested_scope(call, root):
             yield call.args[0].value
 
 
@@ -425,7 +392,7 @@ def _direct_facts(ctx: FileContext, function: cst.FunctionDef) -> FunctionFacts:
     trusted = {p for p in params if p not in reassigned}
     facts = FunctionFacts(_qualified_function_name(ctx, function), function, params)
     for call in ctx.walk(function, cst.Call):
-        if _inside_nested_scope(ctx, call, function):
+        if ctx.inside_nested_scope(call, function):
             continue
         if isinstance(call.func, cst.Attribute):
             path = _param_path(ctx, call.func, trusted)
@@ -439,7 +406,7 @@ def _direct_facts(ctx: FileContext, function: cst.FunctionDef) -> FunctionFacts:
         if path is not None:
             facts.iterated.setdefault(path[0], set()).add(path[1])
     for ret in ctx.walk(function, cst.Return):
-        if ret.value is not None and not _inside_nested_scope(ctx, ret, function):
+        if ret.value is not None and not ctx.inside_nested_scope(ret, function):
             facts.returns.update(_constructed_names(ctx, ret.value))
     return facts
 

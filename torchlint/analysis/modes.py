@@ -35,7 +35,6 @@ from torchlint.names import dotted_name
 EVAL, TRAIN, UNKNOWN = "eval", "train", "unknown"
 DEPENDENT, INDEPENDENT, UNRESOLVED = "dependent", "independent", "unresolved"
 
-_NESTED_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _MAX_DEPTH = 4
 # Methods that return the module itself: `model.to(device).eval()` sets `model`'s mode.
 _SELF_RETURNING = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloat16", "eval", "train",
@@ -136,7 +135,7 @@ def _wrapped_key(ctx: FileContext, value: cst.BaseExpression) -> Optional[str]:
         return model_key(value.args[0].value)
     # `scripted = torch.jit.script(model)`, `copy.deepcopy(model)`, `prepare(model)`: code we cannot see
     # that may return the same module or a copy in the same mode.
-    if spelled and (spelled.split(".", 1)[0] in _imported_roots(ctx) or isinstance(value.func, cst.Attribute)):
+    if spelled and (spelled.split(".", 1)[0] in imported_roots(ctx) or isinstance(value.func, cst.Attribute)):
         if resolve_call(ctx, value) is None and isinstance(value.args[0].value, (cst.Name, cst.Attribute)):
             return model_key(value.args[0].value)
     return None
@@ -162,12 +161,7 @@ def related(ctx: FileContext, a: str, b: str) -> bool:
 
 # -- mode calls -------------------------------------------------------------------------
 def inside_nested_scope(ctx: FileContext, node: cst.CSTNode, root: cst.CSTNode) -> bool:
-    for ancestor in ctx.ancestors(node):
-        if ancestor is root:
-            return False
-        if isinstance(ancestor, _NESTED_SCOPES):
-            return True
-    return False
+    return ctx.inside_nested_scope(node, root)
 
 
 def own_calls(ctx: FileContext, root: cst.CSTNode) -> List[cst.Call]:
@@ -261,7 +255,7 @@ def _opaque_call(ctx: FileContext, call: cst.Call) -> List[ModeCall]:
     qualified = ctx.qualified_name(func) if spelled else None
     if spelled in _BUILTINS or (qualified or "").startswith("torch."):
         return []
-    if isinstance(func, cst.Name) and func.value not in _imported_roots(ctx):
+    if isinstance(func, cst.Name) and func.value not in imported_roots(ctx):
         return []  # a local callable (a model's forward, a loss): not code that sets modes
     named = bool(set(words(last)) & _MODE_WORDS)
     found = []
@@ -352,28 +346,9 @@ def _short(qualified: str) -> str:
     return "nn." + qualified.rsplit(".", 1)[-1]
 
 
-def _imported_roots(ctx: FileContext) -> Set[str]:
-    def compute():
-        names: Set[str] = set()
-        for node in ctx.nodes(cst.Import):
-            for alias in node.names:
-                bound = alias.asname.name if alias.asname else alias.name
-                while isinstance(bound, cst.Attribute):
-                    bound = bound.value
-                if isinstance(bound, cst.Name):
-                    names.add(bound.value)
-        for node in ctx.nodes(cst.ImportFrom):
-            if not isinstance(node.names, cst.ImportStar):
-                for alias in node.names:
-                    bound = alias.asname.name if alias.asname else alias.name
-                    if isinstance(bound, cst.Name):
-                        names.add(bound.value)
-        return names
-
-    return ctx.memo("modes.imported_roots", compute)
-
-
-imported_roots = _imported_roots
+def imported_roots(ctx: FileContext):
+    """Names bound by imports in this file."""
+    return ctx.import_bindings()
 
 
 def body_status(ctx: FileContext, root: cst.CSTNode, depth: int = 0) -> Status:
@@ -457,7 +432,7 @@ def _call_layer_status(ctx: FileContext, call: cst.Call, depth: int) -> Status:
         return _UNRESOLVED
     if isinstance(func, cst.Attribute):
         root = dotted_name(func)
-        if root is not None and root.split(".", 1)[0] in _imported_roots(ctx):
+        if root is not None and root.split(".", 1)[0] in imported_roots(ctx):
             return _UNRESOLVED  # `models.resnet18()`, `timm.create_model()`: layers we cannot see
         if func.attr.value[:1].isupper():
             return _UNRESOLVED  # a class reached through an object
