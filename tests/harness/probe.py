@@ -5,7 +5,7 @@
 Imports the program as the module `program`, calls `case.symptom(program)` and, when the case
 has it, `case.outputs(program)`, and writes RESULTS_DIR/rank<RANK>.json:
 {"rank": r, "symptom": str | None, "outputs": ...}.  When WORLD_SIZE > 1 (set by launch.py)
-the gloo process group is initialised first and destroyed after; the ranks' results are
+the gloo process group is initialised first (and the process leaves without tearing it down); the ranks' results are
 gathered and, when the case has it, rank 0 calls `case.judge(results)` on all of them
 (a single process calls it on its own result).  Any exception other than the symptom the
 probe looks for escapes: the process fails and the harness shows its output.
@@ -58,11 +58,20 @@ def main(case_path: str, program_path: str, results_dir: str) -> None:
             dist.all_gather_object(ranks, result)
         if hasattr(case, "judge") and rank == 0:
             case.judge(ranks)
-    finally:
+        with open(os.path.join(results_dir, f"rank{rank}.json"), "w", encoding="utf-8") as handle:
+            json.dump(result, handle)
+        if distributed:
+            dist.barrier()  # every rank has its result on disk before any rank leaves
+    except BaseException:
         if distributed:
             dist.destroy_process_group()
-    with open(os.path.join(results_dir, f"rank{rank}.json"), "w", encoding="utf-8") as handle:
-        json.dump(result, handle)
+        raise
+    if distributed:
+        # Leave without tearing gloo down: its background threads sometimes abort the process
+        # at teardown ("terminate called without an active exception") after all work is done.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":
