@@ -110,12 +110,7 @@ def _self_attribute(self_name_: str, attr: str) -> cst.Attribute:
 
 
 def _straight_line(ctx: FileContext, call: cst.Call, method: cst.FunctionDef) -> bool:
-    for ancestor in ctx.ancestors(call):
-        if ancestor is method:
-            return True
-        if isinstance(ancestor, _NOT_STRAIGHT_LINE):
-            return False
-    return False
+    return ctx.contains(method, call) and ctx.enclosing(call, _NOT_STRAIGHT_LINE, stop=method) is None
 
 
 # -- the name ------------------------------------------------------------------------------------
@@ -264,15 +259,8 @@ def _all_params(function: cst.FunctionDef) -> List[cst.Param]:
 
 
 def _module_level_imports(ctx: FileContext) -> Set[str]:
-    names = set()
-    for node_type in (cst.Import, cst.ImportFrom):
-        for node in ctx.nodes(node_type):
-            if ctx.scope_of(node) is not ctx.module or isinstance(node.names, cst.ImportStar):
-                continue
-            for alias in node.names:
-                bound = alias.asname.name if alias.asname else alias.name
-                while isinstance(bound, cst.Attribute):  # `import torch.nn` binds `torch`
-                    bound = bound.value
-                if isinstance(bound, cst.Name):
-                    names.add(bound.value)
-    return names
+    """Names bound by module-level imports (`import torch.nn` binds `torch`)."""
+    return {
+        name for name, nodes in ctx.import_bindings().items()
+        if name != "*" and any(ctx.scope_of(node) is ctx.module for node in nodes)
+    }  # fmt: skip

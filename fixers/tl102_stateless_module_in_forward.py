@@ -152,19 +152,12 @@ def _function_spelling(ctx: FileContext, qualified: str, at: cst.CSTNode, edits)
 def _visible_module_aliases(ctx: FileContext):
     """(local name, module it names) for module-level imports of torch modules."""
     found = []
-    for node_type in (cst.Import, cst.ImportFrom):
-        for node in ctx.nodes(node_type):
-            if ctx.scope_of(node) is not ctx.module or isinstance(node.names, cst.ImportStar):
-                continue
-            for alias in node.names:
-                bound = alias.asname.name if alias.asname else alias.name
-                while isinstance(bound, cst.Attribute):
-                    bound = bound.value
-                if not isinstance(bound, cst.Name):
-                    continue
-                target = ctx.qualified_name(bound)
-                if target in ("torch", "torch.nn", "torch.nn.functional"):
-                    found.append((bound.value, target))
+    for name, nodes in ctx.import_bindings().items():
+        if name == "*" or not any(ctx.scope_of(node) is ctx.module for node in nodes):
+            continue
+        target = ctx.qualified_name(cst.Name(name))
+        if target in ("torch", "torch.nn", "torch.nn.functional"):
+            found.append((name, target))
     order = {"torch.nn.functional": 0, "torch": 1, "torch.nn": 2}
     return sorted(set(found), key=lambda pair: (order[pair[1]], pair[0]))
 

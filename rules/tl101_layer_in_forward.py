@@ -140,9 +140,4 @@ def is_lazy_cache(ctx: FileContext, call: cst.Call, method: cst.FunctionDef) -> 
         return False
     if not any(isinstance(t.target, (cst.Attribute, cst.Subscript)) for t in statement.targets):
         return False
-    for ancestor in ctx.ancestors(statement):
-        if ancestor is method:
-            return False
-        if isinstance(ancestor, CONDITIONAL):
-            return True
-    return False
+    return ctx.enclosing(statement, CONDITIONAL, stop=method) is not None

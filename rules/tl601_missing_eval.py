@@ -258,12 +258,7 @@ def _evaluation(ctx: FileContext, call: cst.Call) -> Optional[Tuple[Evaluation, 
 
 # -- is this a training step that happens to use no_grad? ---------------------------------
 def _innermost_loop(ctx: FileContext, node: cst.CSTNode, scope: cst.CSTNode) -> Optional[cst.CSTNode]:
-    for ancestor in ctx.ancestors(node):
-        if ancestor is scope:
-            return None
-        if isinstance(ancestor, _LOOPS):
-            return ancestor
-    return None
+    return ctx.enclosing(node, _LOOPS, stop=scope)
 
 
 def _trains_at_level(ctx: FileContext, region: cst.CSTNode, scope: cst.CSTNode, level) -> bool:

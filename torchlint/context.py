@@ -176,8 +176,11 @@ class FileContext:
     def contains(self, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
         return outer is inner or any(a is outer for a in self.ancestors(inner))
 
-    def enclosing(self, node: cst.CSTNode, node_types) -> Optional[cst.CSTNode]:
+    def enclosing(self, node: cst.CSTNode, node_types, stop: Optional[cst.CSTNode] = None) -> Optional[cst.CSTNode]:
+        """The nearest ancestor of one of `node_types`, looking no further up than `stop`."""
         for ancestor in self.ancestors(node):
+            if ancestor is stop:
+                return None
             if isinstance(ancestor, node_types):
                 return ancestor
         return None
@@ -208,12 +211,7 @@ class FileContext:
 
     def inside_nested_scope(self, node: cst.CSTNode, root: cst.CSTNode) -> bool:
         """Is `node` inside a function, lambda or class nested in `root` (so not run by `root` itself)?"""
-        for ancestor in self.ancestors(node):
-            if ancestor is root:
-                return False
-            if isinstance(ancestor, NESTED_SCOPES):
-                return True
-        return False
+        return self.enclosing(node, NESTED_SCOPES, stop=root) is not None
 
     def import_bindings(self) -> Dict[str, List[cst.CSTNode]]:
         """Local name -> the import statements binding it (`import torch.nn` binds `torch`; `*` for star)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -54,6 +54,7 @@ class Analysis:
     module: Optional[cst.Module]
     violations: List[Violation] = field(default_factory=list)
     errors: List[Finding] = field(default_factory=list)  # TL000: unparsable, rule crash
+    positions: Optional[Mapping[cst.CSTNode, CodeRange]] = None  # computed on demand
 
 
 def rules_for(source: str, rules: Sequence[Rule]) -> List[Rule]:
@@ -88,11 +89,18 @@ def analyse(path: str, source: str, rules: Sequence[Rule]) -> Analysis:
     return result
 
 
+def node_positions(analysis: Analysis):
+    """Every node's position (one code-generation pass, done at most once per analysis)."""
+    if analysis.positions is None:
+        analysis.positions = MetadataWrapper(analysis.module, unsafe_skip_copy=True).resolve(PositionProvider)
+    return analysis.positions
+
+
 def active_violations(analysis: Analysis, source: str) -> List[Tuple[Violation, CodeRange]]:
     """The violations that no `# noqa` silences, with their positions (computed only here)."""
     if not analysis.violations:
         return []
-    positions = MetadataWrapper(analysis.module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = node_positions(analysis)
     per_line = noqa.line_noqa(source)
     located = [(v, positions[v.node]) for v in analysis.violations]
     return [

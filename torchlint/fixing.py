@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Sequence, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
-from torchlint.engine import ParseFailure, active_violations, analyse, parse, position_violations
+from torchlint.engine import ParseFailure, active_violations, analyse, node_positions, parse, position_violations
 from torchlint.findings import Finding, internal_finding
 from torchlint.rule import SAFE, Fix, Rule
 
@@ -36,9 +35,9 @@ class _ApplyEdits(cst.CSTTransformer):
         return self.edits.get(original_node, updated_node)
 
 
-def _non_overlapping(module: cst.Module, fixes: Sequence[Fix]) -> List[Fix]:
+def _non_overlapping(analysis, fixes: Sequence[Fix]) -> List[Fix]:
     """A subset of fixes whose edited regions do not overlap (the rest wait a round)."""
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = node_positions(analysis)
     taken: List[Tuple[tuple, tuple]] = []
     chosen = []
     for fix in fixes:
@@ -64,7 +63,7 @@ def fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool = Fal
         fixes = [v.fix for v in active if v.fix and v.fix.edits and v.fix.applicability in allowed]
         if not fixes or analysis.errors:
             return FixResult(current, position_violations(path, analysis, current), fixed)
-        chosen = _non_overlapping(analysis.module, fixes)
+        chosen = _non_overlapping(analysis, fixes)
         edits: Dict[cst.CSTNode, object] = {}
         for fix in chosen:
             edits.update(fix.edits)
