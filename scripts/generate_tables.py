@@ -25,16 +25,34 @@ def table_names() -> list:
     return sorted(info.name for info in pkgutil.iter_modules([os.path.join(HERE, "tables")]))
 
 
+def _generator(name: str):
+    sys.path.insert(0, HERE)
+    try:
+        return importlib.import_module(f"tables.{name}")
+    finally:
+        sys.path.remove(HERE)
+
+
+def missing_requirements(name: str) -> list:
+    """Packages besides torch a generator needs (its `REQUIRES`, e.g. torchvision) that do not import."""
+    missing = []
+    for package in getattr(_generator(name), "REQUIRES", ()):
+        try:
+            importlib.import_module(package)
+        except ImportError:
+            missing.append(package)
+    return missing
+
+
 def render(name: str) -> str:
     import torch
 
     warnings.simplefilter("ignore")  # deprecation notices from walking torch's namespaces
-    sys.path.insert(0, HERE)
-    try:
-        module = importlib.import_module(f"tables.{name}")
-    finally:
-        sys.path.remove(HERE)
-    table = {"_generated_by": f"scripts/generate_tables.py from torch {torch.__version__.split('+')[0]}"}
+    module = _generator(name)
+    source = f"torch {torch.__version__.split('+')[0]}"
+    for package in getattr(module, "REQUIRES", ()):
+        source += f", {package} {importlib.import_module(package).__version__.split('+')[0]}"
+    table = {"_generated_by": f"scripts/generate_tables.py from {source}"}
     table.update(module.generate())
     return json.dumps(table, indent=1, sort_keys=True) + "\n"
 
@@ -46,6 +64,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     stale = []
     for name in args.names or table_names():
+        missing = missing_requirements(name)
+        if missing:  # e.g. torchvision, needed only to generate and check its table
+            print(f"skipped {name}: needs {', '.join(missing)}", file=sys.stderr)
+            continue
         path = os.path.join(DATA_DIR, f"{name}.json")
         text = render(name)
         if args.check:

@@ -32,3 +32,21 @@ def test_every_table_has_a_generator():
     generators = {f[:-3] for f in os.listdir(os.path.join(ROOT, "scripts", "tables")) if not f.startswith("_")}
     tables = {f[:-5] for f in os.listdir(DATA) if f.endswith(".json") and f != "rule_index.json"}
     assert tables <= generators
+
+
+def test_torchvision_table_matches_installed_torchvision():
+    # torchvision is a generation-time and test dependency of TL803 only (CI has none): linting never imports it.
+    try:
+        import torchvision
+    except ImportError:
+        pytest.skip("torchvision is not importable: torchvision_weights.json is checked only where it is installed")
+    with open(os.path.join(DATA, "torchvision_weights.json"), encoding="utf-8") as handle:
+        generated = json.load(handle)["_generated_by"]
+    installed = f"torchvision {torchvision.__version__.split('+')[0]}"
+    if not generated.endswith(installed):
+        pytest.skip(f"the table was {generated.split(' from ')[1]}, installed is {installed}")
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "scripts", "generate_tables.py"), "--check", "torchvision_weights"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr

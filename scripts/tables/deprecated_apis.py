@@ -1,0 +1,99 @@
+"""Deprecated torch APIs that TL801/TL802/TL804 rewrite, each checked against the installed torch.
+
+- `amp`: `torch.cuda.amp.autocast`/`GradScaler` -> their `torch.amp` replacement called with the
+  device first.  Recorded: both signatures (the fixer maps positional arguments by name), the
+  FutureWarning the old spelling gives, and that the replacement's defaults for the device are
+  the old constructor's (so the rewrite computes the same thing).
+- `lr_schedulers`: the `torch.optim.lr_scheduler` classes whose `get_lr()` warns when called
+  outside `step()` (its result there is the *next* step's formula, not the current lr).
+- `variable`: `torch.autograd.Variable(t)` returns `t.detach()` (same storage, no grad), and
+  `volatile=` is ignored with a warning.
+"""
+
+import inspect
+import warnings
+
+import torch
+import torch.optim.lr_scheduler as lr_scheduler
+
+AMP = {
+    "torch.cuda.amp.autocast": ("torch.amp.autocast", "device_type"),
+    "torch.cuda.amp.GradScaler": ("torch.amp.GradScaler", "device"),
+}
+
+
+def _resolve(path):
+    module, _, name = path.rpartition(".")
+    obj = torch
+    for part in module.split(".")[1:]:
+        obj = getattr(obj, part)
+    return getattr(obj, name)
+
+
+def _params(cls):
+    return [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+
+
+def _warning_of(make):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        make()
+    future = [w for w in caught if issubclass(w.category, FutureWarning)]
+    return str(future[0].message) if future else None
+
+
+def _amp():
+    table = {}
+    for old_path, (new_path, device_param) in AMP.items():
+        old, new = _resolve(old_path), _resolve(new_path)
+        old_params, new_params = _params(old), _params(new)
+        assert new_params[0].name == device_param, (new_path, new_params[0].name)
+        new_defaults = {p.name: p.default for p in new_params}
+        for p in old_params:  # every old argument exists under the same name in the replacement
+            assert p.name in new_defaults, (old_path, p.name)
+        message = _warning_of(old)
+        assert message and "deprecated" in message and new_path.rpartition(".")[2] in message, message
+        table[old_path] = {
+            "replacement": new_path,
+            "device": "cuda",
+            "device_param": device_param,
+            "old_params": [p.name for p in old_params],
+            "new_params": [p.name for p in new_params],
+            "warning": message,
+        }
+    # autocast's old defaults (dtype float16, cache on) are what the new one picks for "cuda".
+    old_defaults = {p.name: p.default for p in _params(torch.cuda.amp.autocast)}
+    assert old_defaults["dtype"] == torch.get_autocast_dtype("cuda") == torch.float16
+    assert old_defaults["cache_enabled"] is torch.is_autocast_cache_enabled() is True
+    return table
+
+
+def _schedulers():
+    found = []
+    for name, cls in vars(lr_scheduler).items():
+        if name.startswith("_") or not (inspect.isclass(cls) and issubclass(cls, lr_scheduler.LRScheduler)):
+            continue
+        own = vars(cls).get("get_lr")
+        if own is not None and "_warn_get_lr_called_within_step" in inspect.getsource(own):
+            found.append(f"torch.optim.lr_scheduler.{name}")
+    return sorted(found)
+
+
+def _variable():
+    leaf = torch.ones(2, requires_grad=True)
+    wrapped = torch.autograd.Variable(leaf)
+    assert wrapped is not leaf and not wrapped.requires_grad and wrapped.data_ptr() == leaf.data_ptr()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.autograd.Variable(leaf, volatile=True)
+    return {
+        "torch.autograd.Variable": {
+            "equivalent": "detach",
+            "params": ["data", "requires_grad", "volatile"],
+            "volatile_warning": str(caught[0].message),
+        }
+    }
+
+
+def generate():
+    return {"amp": _amp(), "lr_schedulers": _schedulers(), "variable": _variable()}
