@@ -1,0 +1,131 @@
+"""Fix for TL802: `Variable(t)` -> `t`; `Variable(t, requires_grad=True)` -> `t.detach().requires_grad_()`.
+
+The fixes of one file work as a group so that the `Variable` import can go in the same run:
+the last fixable call (of the least safe kind present) carries every call's rewrite plus the
+import's removal, so the import goes only in a run that also removes its last use.  The
+import helpers here are shared by the other deprecated-API fixers (TL803, TL804).
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, List, Optional, Set
+
+import libcst as cst
+from torchlint.rules.tl802_autograd_variable import VARIABLE, VariableCall, applicability, variable_calls
+
+from torchlint.context import FileContext
+from torchlint.rule import SAFE, UNSAFE, Fix
+
+APPLICABILITY = "sometimes"
+
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float, cst.SimpleString,
+          cst.List, cst.Tuple, cst.Dict, cst.Set)  # fmt: skip
+
+
+def fix(ctx: FileContext, violation) -> Optional[Fix]:
+    found = next((f for f in variable_calls(ctx) if f.call is violation.node), None)
+    if found is None:
+        return None
+    kind = applicability(found)
+    if kind is None or "#" in ctx.code(found.call):
+        return None
+    description = f"replace `{ctx.code(found.call.func)}(...)` with `{ctx.code(rewrite(found))}`"
+    edits: Dict[cst.CSTNode, object] = {found.call: rewrite(found)}
+    fixable = [f for f in variable_calls(ctx) if applicability(f) and "#" not in ctx.code(f.call)]
+    carrier_kind = UNSAFE if any(applicability(f) == UNSAFE for f in fixable) else SAFE
+    carrier = [f for f in fixable if applicability(f) == carrier_kind][-1]
+    nested = any(a is not b and ctx.contains(a.call, b.call) for a in fixable for b in fixable)
+    if found is carrier and not nested:  # nested calls: the inner ones go first, the import in a later round
+        for other in fixable:
+            edits[other.call] = rewrite(other)
+        going = {id(f.call.func) for f in fixable}
+        edits.update(drop_unused_imports(ctx, _variable_names(ctx), going))
+    return Fix(kind, description, edits)
+
+
+def rewrite(found: VariableCall) -> cst.BaseExpression:
+    data = found.data.with_changes(lpar=[], rpar=[]) if isinstance(found.data, _ATOMS) else found.data
+    if found.requires_grad is None:
+        return parenthesized(data)
+    receiver = parenthesized(data)
+    if not found.grad_free:
+        receiver = cst.Call(cst.Attribute(receiver, cst.Name("detach")))
+    flag = found.requires_grad
+    args = [] if isinstance(flag, cst.Name) and flag.value == "True" else [cst.Arg(flag)]
+    return cst.Call(cst.Attribute(receiver, cst.Name("requires_grad_")), args)
+
+
+def parenthesized(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """`expr`, in parentheses unless it is an atom (so `.method()` or an operator binds to all of it)."""
+    if isinstance(expr, _ATOMS) or expr.lpar:
+        return expr
+    return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+def _variable_names(ctx: FileContext) -> Set[str]:
+    """Local names that `from ... import Variable` binds to torch's Variable."""
+    return {name for name in ctx.import_bindings() if name != "*" and ctx.is_name(cst.Name(name), *VARIABLE)}
+
+
+# -- imports, shared with TL803/TL804 ------------------------------------------------------------
+def references(ctx: FileContext, name: str) -> List[cst.Name]:
+    """Every use of the local `name` as a value (not its import, an attribute's name or a keyword)."""
+    found = []
+    for node in ctx.nodes(cst.Name):
+        if node.value != name:
+            continue
+        parent = ctx.parent(node)
+        if isinstance(parent, (cst.ImportAlias, cst.AsName)):
+            continue
+        if isinstance(parent, cst.Attribute) and parent.attr is node:
+            continue
+        if isinstance(parent, cst.Arg) and parent.keyword is node:
+            continue
+        found.append(node)
+    return found
+
+
+def drop_unused_imports(ctx: FileContext, names: Iterable[str], going: Set[int]) -> Dict[cst.CSTNode, object]:
+    """Edits that remove `from m import <name>` for each name whose every reference is in `going` (ids).
+
+    Returns no edit for a statement it cannot remove cleanly (the only statement of a block, or
+    one with a comment): an unused import is harmless, a missing one is not.
+    """
+    unused = {name for name in names if all(id(ref) in going for ref in references(ctx, name))}
+    edits: Dict[cst.CSTNode, object] = {}
+    for statement in ctx.nodes(cst.ImportFrom):
+        if isinstance(statement.names, cst.ImportStar):
+            continue
+        kept = [alias for alias in statement.names if _bound_name(alias) not in unused]
+        if len(kept) == len(statement.names):
+            continue
+        if kept:
+            kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            if statement.rpar is None and any("#" in ctx.code(alias) for alias in statement.names):
+                continue
+            edits[statement] = statement.with_changes(names=kept)
+            continue
+        removal = _statement_removal(ctx, statement)
+        if removal is not None:
+            edits[removal[0]] = removal[1]
+    return edits
+
+
+def _bound_name(alias: cst.ImportAlias) -> Optional[str]:
+    node = alias.asname.name if alias.asname else alias.name
+    return node.value if isinstance(node, cst.Name) else None
+
+
+def _statement_removal(ctx: FileContext, statement: cst.ImportFrom):
+    line = ctx.parent(statement)
+    if not isinstance(line, cst.SimpleStatementLine):
+        return None
+    if len(line.body) > 1:
+        return statement, cst.RemovalSentinel.REMOVE
+    block = ctx.parent(line)
+    siblings = block.body if isinstance(block, (cst.Module, cst.IndentedBlock)) else ()
+    if len(siblings) < 2 or any(empty.comment is not None for empty in line.leading_lines):
+        return None
+    if line.trailing_whitespace.comment is not None:
+        return None
+    return line, cst.RemovalSentinel.REMOVE
