@@ -77,6 +77,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _list_rules(argv[1:])
         if argv and argv[0] == "explain":
             return _explain(argv[1:])
+        if argv and argv[0] == "server":
+            from torchlint.server import main as server_main
+
+            return server_main(argv[1:])
         if argv and argv[0] == "check":
             argv = argv[1:]
         return _check(argv)
