@@ -8,7 +8,14 @@ import libcst as cst
 
 from torchlint import tables
 from torchlint.analysis.dataflow import reaching_assignments
-from torchlint.analysis.shapes import FAILS, describe_permutation, known_shape, size_spellings, view_verdict
+from torchlint.analysis.shapes import (
+    FAILS,
+    describe_permutation,
+    known_shape,
+    size_spellings,
+    unchanged_between,
+    view_verdict,
+)
 from torchlint.context import FileContext
 from torchlint.rule import Rule, Violation
 
@@ -42,9 +49,15 @@ class ViewAfterPermute(Rule):
         dimension can hide it), so it slips through a quick test.
 
         torchlint reports a view only when it can prove the merge: it knows the permutation (literal
-        dims, and the rank from the `permute` itself, from `B, C, H, W = x.shape`, or from an earlier
-        `.view(B, T, nh, hs)`), and every reading of the view's arguments (`B`, `H * D`, `y.size(1)`,
-        `-1`) merges dimensions the permutation separated.  It stays silent when some reading works:
+        dims, and the rank from the `permute` itself, from `B, C, H, W = x.shape`, or from a small
+        shape propagation through `.view`/`.reshape`, `nn.Linear`, `chunk`/`split`/`unbind`,
+        indexing, `@`/`matmul`, `softmax`, dropout and elementwise ops: the multi-head attention
+        head merge `(attn @ v).transpose(1, 2).view(B, N, C)`), and every reading of the view's
+        arguments (`B`, `H * D`, `y.size(1)`, `-1`) merges dimensions the permutation separated.
+        Sizes read from a tensor (`n = x.size(0)`, `x.shape[0]`, `B, C = x.shape[:2]`) are known
+        sizes of its dims, and a dim the permutation leaves in place keeps its size, so
+        `x.permute(0, 2, 3, 1).view(x.shape[0], -1)` and `n = y.size(0); y.transpose(2, 3).view(n, -1)`
+        are proven whatever the rank.  It stays silent when some reading works:
         identity permutations, views to the tensor's own shape, views that only split dimensions
         (`x.transpose(1, 2).view(B, C, H, W)`), merges of dimensions that stayed adjacent
         (`x.permute(0, 2, 3, 1).view(N, H * W, C)`), and arguments it cannot read.  `.view(dtype)`
@@ -90,8 +103,8 @@ class ViewAfterPermute(Rule):
             yield self.violation(
                 ctx,
                 func.attr,
-                f"`.view()` merges dimensions that `{op_name}` moved apart and raises \"view size is not "
-                f"compatible with input tensor's size and stride\"; use `.reshape()` instead",
+                f"`.view()` merges dims that `{op_name}` moved apart and raises \"view size is not compatible "
+                f"with input tensor's size and stride\"; use `.reshape()`",
             )
 
 
@@ -165,16 +178,24 @@ def view_fails(ctx: FileContext, view: cst.Call, producer: cst.BaseExpression) -
     permuted = describe_permutation(ctx, producer, rank_of)
     if permuted is None:
         return False
+    receiver = view.func.value  # `y` in `y = x.permute(...); y.view(...)`, or the permute itself
+    # `x.size(0)` in the view's arguments means the permute's input only if `x` still is it.
+    base_readable = receiver is producer or unchanged_between(ctx, permuted.base, producer, view)
     dim_symbols = None
     if permuted.order is not None:
         rank = len(permuted.order)
-        receiver = view.func.value  # `y` in `y = x.permute(...); y.view(...)`, or the permute itself
         base_shape = known_shape(ctx, permuted.base, producer) or [set()] * rank
         result_shape = (known_shape(ctx, receiver, view) if receiver is not producer else None) or [set()] * rank
         if len(base_shape) != rank or len(result_shape) != rank:
             return False  # the ranks we read elsewhere disagree: do not guess
         dim_symbols = [
-            frozenset(base_shape[source] | result_shape[j] | size_spellings(ctx, receiver, j, rank))
+            frozenset(base_shape[source] | result_shape[j] | size_spellings(ctx, receiver, j, rank)
+                      | (size_spellings(ctx, permuted.base, source, rank) if base_readable else set()))
             for j, source in enumerate(permuted.order)
-        ]
-    return view_verdict(ctx, view, permuted, dim_symbols) == FAILS
+        ]  # fmt: skip
+    prefix = [
+        frozenset(size_spellings(ctx, receiver, j, None)
+                  | (size_spellings(ctx, permuted.base, j, None) if base_readable else set()))
+        for j in range(permuted.fixed_prefix)
+    ]  # fmt: skip
+    return view_verdict(ctx, view, permuted, dim_symbols, prefix) == FAILS

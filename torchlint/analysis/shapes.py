@@ -22,6 +22,13 @@ from typing import FrozenSet, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from torchlint.analysis.dataflow import (
+    Assignment,
+    attribute_assignments,
+    local_assignments,
+    reaching_assignments,
+    self_name,
+)
 from torchlint.context import FileContext
 
 FAILS, OK, UNKNOWN = "fails", "ok", "unknown"
@@ -32,6 +39,9 @@ class Permuted:
     base: cst.BaseExpression  # the tensor that was permuted
     order: Optional[Tuple[int, ...]]  # source dim of each result dim; None if the rank is unknown
     swaps_something: bool  # False for identity permutations
+    # Rank unknown: how many leading dims are known to stay in place while the dims after
+    # them are reordered (`x.transpose(2, 3)`: 2, whatever the rank).
+    fixed_prefix: int = 0
 
 
 def _int(node: cst.BaseExpression) -> Optional[int]:
@@ -69,6 +79,11 @@ def _move(rank: Optional[int], source: int, destination: int) -> Optional[Tuple[
     return tuple(order)
 
 
+def _prefix_kept(dims: Sequence[int]) -> int:
+    """`transpose(a, b)` / `movedim(a, b)` with 0 <= a != b: dims before min(a, b) stay in place."""
+    return min(dims) if min(dims) >= 0 and dims[0] != dims[1] else 0
+
+
 def describe_permutation(
     ctx: FileContext, producer: cst.BaseExpression, rank_of
 ) -> Optional[Permuted]:
@@ -101,12 +116,12 @@ def describe_permutation(
         if dims is None or len(dims) != 2:
             return Permuted(base, None, True)
         same = rank is not None and dims[0] % rank == dims[1] % rank or dims[0] == dims[1]
-        return Permuted(base, _swap(rank, *dims), not same)
+        return Permuted(base, _swap(rank, *dims), not same, _prefix_kept(dims))
     if name in ("movedim", "moveaxis"):
         if dims is None or len(dims) != 2:
             return Permuted(base, None, True)
         order = _move(rank, *dims)
-        return Permuted(base, order, order is None or order != tuple(range(len(order))))
+        return Permuted(base, order, order is None or order != tuple(range(len(order))), _prefix_kept(dims))
     if name == "t":  # 2-D transpose (identity on 0-D and 1-D tensors)
         return Permuted(base, (1, 0), True) if rank in (None, 2) else Permuted(base, None, False)
     if name == "adjoint":
@@ -126,13 +141,19 @@ def size_spellings(ctx: FileContext, tensor: cst.BaseExpression, dim: int, rank:
     return {f"{name}.size({i})" for i in indices} | {f"{name}.shape[{i}]" for i in indices}
 
 
-def _factors(ctx: FileContext, node: cst.BaseExpression) -> Optional[List[str]]:
-    """`H * W` -> ["H", "W"]; `x.size(1)` -> ["x.size(1)"]; anything else -> None."""
+def _factors(ctx: FileContext, node: cst.BaseExpression) -> Optional[List[FrozenSet[str]]]:
+    """`H * W` -> [{"H"}, {"W"}]; `x.size(1)` -> [{"x.size(1)"}]; anything else -> None.
+
+    Each factor is the set of its spellings: `n` after `n = x.size(0)` is also `x.shape[0]`.
+    """
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
         left, right = _factors(ctx, node.left), _factors(ctx, node.right)
         return left + right if left is not None and right is not None else None
     if isinstance(node, (cst.Name, cst.Call, cst.Subscript, cst.Attribute)):
-        return [_spelling(ctx, node)]
+        return [frozenset({_spelling(ctx, node)} | _aliases(ctx, node))]
+    value = _int(node)
+    if value is not None and value >= 0:
+        return [frozenset({str(value)})]
     return None
 
 
@@ -141,10 +162,13 @@ def view_verdict(
     view: cst.Call,
     permuted: Permuted,
     dim_symbols: Optional[List[FrozenSet[str]]],
+    prefix_symbols: Sequence[FrozenSet[str]] = (),
 ) -> str:
     """FAILS / OK / UNKNOWN for `view` applied to the permuted tensor.
 
-    `dim_symbols[j]` are spellings of the size of result dim j (None if rank unknown).
+    `dim_symbols[j]` are spellings of the size of result dim j (None if rank unknown);
+    `prefix_symbols[j]` the same for the `permuted.fixed_prefix` leading dims when the
+    rank is unknown.
     """
     if not permuted.swaps_something:
         return OK
@@ -171,24 +195,47 @@ def view_verdict(
             # `view(shape)`, `view((b, heads) + v.size()[1:])`.
             return UNKNOWN
     if permuted.order is None or dim_symbols is None:
-        # Rank unknown: only flattening proves anything (every permutation breaks it).
+        # Rank unknown: only flattening proves anything (every permutation breaks it) ...
         if len(args) == 1 and _int(args[0].value) == -1:
+            return FAILS
+        # ... or keeping the leading dims the permutation left in place and flattening the
+        # rest: `y.transpose(2, 3).view(y.size(0), y.size(1), -1)` merges dims 2 and 3 swapped.
+        if prefix_symbols and _keeps_prefix_then_flattens(ctx, args, prefix_symbols):
             return FAILS
         return UNKNOWN
     readings = [_read_argument(ctx, a.value, dim_symbols) for a in args]
     return _best_reading(readings, permuted.order, dim_symbols)
 
 
-def _read_argument(ctx, node, dim_symbols) -> Optional[List[str]]:
-    factors = _factors(ctx, node)
-    if factors is None:
-        return None
+def _keeps_prefix_then_flattens(ctx, args: Sequence[cst.Arg], prefix_symbols) -> bool:
+    """`view(d0, ..., dk, -1)` where each `di` is exactly the size of dim i, i < the kept prefix.
+
+    Those sizes pin the first k dims of the result; -1 then merges every later dim, among
+    them the two the permutation reordered.
+    """
+    *kept, last = args
+    if not kept or len(kept) > len(prefix_symbols) or _int(last.value) != -1:
+        return False
+    for arg, symbols in zip(kept, prefix_symbols):
+        factors = _factors(ctx, arg.value)
+        if factors is None or len(factors) != 1 or not factors[0] & symbols:
+            return False
+    return True
+
+
+def _read_argument(ctx, node, dim_symbols) -> Optional[List[FrozenSet[str]]]:
     known = set().union(*dim_symbols)
-    return factors if all(f in known for f in factors) else None
+    factors = _factors(ctx, node)
+    if factors is not None and all(f & known for f in factors):
+        return factors
+    whole = _spelling(ctx, node)  # `C // self.num_heads`, spelled as a size by an earlier reshape
+    if not isinstance(node, cst.UnaryOperation) and whole in known:
+        return [frozenset({whole})]
+    return None
 
 
-def _matches(factors: List[str], dims: Sequence[FrozenSet[str]]) -> bool:
-    return any(all(f in d for f, d in zip(perm, dims)) for perm in itertools.permutations(factors))
+def _matches(factors: List[FrozenSet[str]], dims: Sequence[FrozenSet[str]]) -> bool:
+    return any(all(f & d for f, d in zip(perm, dims)) for perm in itertools.permutations(factors))
 
 
 def _transitions(readings, i: int, j: int, n: int, dim_symbols):
@@ -212,7 +259,7 @@ def _transitions(readings, i: int, j: int, n: int, dim_symbols):
 
 
 def _each_own_dim(readings, dim_symbols) -> bool:
-    return all(len(r) == 1 and r[0] in d for r, d in zip(readings, dim_symbols))
+    return all(len(r) == 1 and r[0] & d for r, d in zip(readings, dim_symbols))
 
 
 def _best_reading(readings, order: Tuple[int, ...], dim_symbols) -> str:
@@ -238,58 +285,414 @@ def _best_reading(readings, order: Tuple[int, ...], dim_symbols) -> str:
     return OK if final else FAILS
 
 
-# -- what we know of the permuted tensor's input --------------------------------------
+# -- what we know of a tensor's shape: a small symbolic propagator ----------------------
+# A shape is a tuple with one entry per dim: the spellings known to equal that dim's size
+# (`{"B"}`, `{"self.num_heads"}`, `{"3"}`), empty when unknown.  The rank is what matters
+# most; sizes are kept only where an expression spells them exactly.  Unknown stays
+# unknown: any step this model does not know gives None.
+Shape = Tuple[FrozenSet[str], ...]
+_UNKNOWN_DIM: FrozenSet[str] = frozenset()
+_MAX_DEPTH = 40
+
+# Tensor methods and torch functions whose result has their (first) input's shape.
+_SHAPE_KEEPING_METHODS = frozenset({
+    "contiguous", "float", "double", "half", "bfloat16", "to", "type", "type_as", "cuda", "cpu", "clone",
+    "detach", "softmax", "log_softmax", "sigmoid", "tanh", "relu", "gelu", "exp", "abs", "neg", "sqrt",
+    "requires_grad_", "float_", "sigmoid_", "relu_", "tanh_", "mul_", "div_", "add_", "sub_", "clamp",
+    "clamp_", "masked_fill_", "pin_memory",
+})  # fmt: skip
+_SHAPE_KEEPING_FUNCTIONS = frozenset({
+    "torch.softmax", "torch.log_softmax", "torch.sigmoid", "torch.tanh", "torch.relu", "torch.exp",
+    "torch.nn.functional.softmax", "torch.nn.functional.log_softmax", "torch.nn.functional.dropout",
+    "torch.nn.functional.relu", "torch.nn.functional.gelu", "torch.nn.functional.silu",
+    "torch.nn.functional.sigmoid", "torch.nn.functional.tanh", "torch.nn.functional.elu",
+    "torch.nn.functional.leaky_relu",
+})  # fmt: skip
+# nn modules whose output has their input's shape (checked on real torch in tests/test_shapes_torch.py).
+SHAPE_KEEPING_MODULES = frozenset({
+    "torch.nn.Dropout", "torch.nn.Identity", "torch.nn.LayerNorm", "torch.nn.ReLU", "torch.nn.GELU",
+    "torch.nn.SiLU", "torch.nn.Sigmoid", "torch.nn.Tanh", "torch.nn.Softmax", "torch.nn.LeakyReLU",
+    "torch.nn.ELU", "torch.nn.Hardswish",
+})  # fmt: skip
+_ELEMENTWISE_OPERATORS = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Power)
+
+
 def known_shape(ctx: FileContext, tensor: cst.BaseExpression, use: cst.CSTNode) -> Optional[List[set]]:
-    """Spellings of each dim's size of `tensor`, if its rank can be seen; else None.
+    """Spellings of each dim's size of `tensor` (as seen at `use`), if its rank can be seen; else None.
 
-    Sources: `B, C, H, W = x.shape` (or `x.size()`) earlier in the same scope, or `x` being
-    the result of `.view(a, b, c)` / `.reshape(a, b, c)` (directly or through a name).
+    The spellings include `t.size(d)` / `t.shape[d]` of `tensor` itself.
     """
-    from torchlint.analysis.dataflow import reaching_assignments
-
-    producer = tensor
-    if isinstance(tensor, cst.Name):
-        reaching = reaching_assignments(ctx, tensor)
-        if len(reaching) == 1 and reaching[0].unconditional and reaching[0].value is not None:
-            producer = reaching[0].value
-    shape = _shape_of_reshape(ctx, producer) or _shape_from_unpacking(ctx, tensor, use)
+    shape = propagated_shape(ctx, tensor, use)
     if shape is None:
         return None
     rank = len(shape)
     return [set(symbols) | size_spellings(ctx, tensor, d, rank) for d, symbols in enumerate(shape)]
 
 
-def _shape_of_reshape(ctx: FileContext, node: cst.BaseExpression) -> Optional[List[set]]:
-    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)):
+def propagated_shape(ctx: FileContext, node: cst.BaseExpression, use: Optional[cst.CSTNode] = None,
+                     depth: int = 0) -> Optional[Shape]:  # fmt: skip
+    """The rank and named sizes of the tensor `node` evaluates to, or None if not known."""
+    if depth > _MAX_DEPTH:
         return None
-    if node.func.attr.value not in ("view", "reshape") or not node.args:
+    if isinstance(node, cst.Name):
+        return _name_shape(ctx, node, depth)
+    if isinstance(node, cst.Call):
+        return _call_shape(ctx, node, depth)
+    if isinstance(node, cst.BinaryOperation):
+        if isinstance(node.operator, cst.MatrixMultiply):
+            return _matmul(ctx, node.left, node.right, depth)
+        if isinstance(node.operator, _ELEMENTWISE_OPERATORS):
+            return _elementwise(ctx, node.left, node.right, depth)
         return None
-    if any(a.star or a.keyword is not None for a in node.args):
+    if isinstance(node, cst.Subscript):
+        return _index_shape(ctx, node, depth)
+    if isinstance(node, cst.Attribute):
+        if node.attr.value in ("T", "mT", "data"):
+            base = propagated_shape(ctx, node.value, None, depth + 1)
+            if base is None or node.attr.value == "data":
+                return base
+            if node.attr.value == "T":
+                return tuple(reversed(base))
+            return _reorder(base, _swap(len(base), -2, -1)) if len(base) >= 2 else None
+        if use is not None:  # `self.x` with `B, N, C = self.x.shape` before the use
+            unpacked = _shape_from_unpacking(ctx, node, use)
+            return tuple(frozenset(s) for s in unpacked) if unpacked is not None else None
+    return None
+
+
+def _reorder(shape: Shape, order: Optional[Sequence[int]]) -> Optional[Shape]:
+    if order is None or len(order) != len(shape):
         return None
-    args = [a.value for a in node.args]
-    if len(args) == 1 and isinstance(args[0], (cst.Tuple, cst.List)):
-        args = [e.value for e in args[0].elements]
-    shape = []
-    for arg in args:
-        factors = _factors(ctx, arg)
-        shape.append({factors[0]} if factors is not None and len(factors) == 1 else set())
+    return tuple(shape[source] for source in order)
+
+
+def _merge_paths(shapes: List[Optional[Shape]]) -> Optional[Shape]:
+    """One value from one of several paths: the rank must agree; a size is known where all agree."""
+    if not shapes or any(s is None for s in shapes) or len({len(s) for s in shapes}) != 1:
+        return None
+    return tuple(frozenset.intersection(*dims) for dims in zip(*shapes))
+
+
+def _same_value(first: Optional[Shape], second: Optional[Shape]) -> Optional[Shape]:
+    """Two descriptions of one value: every spelling of either holds."""
+    if first is None or second is None:
+        return first if second is None else second
+    if len(first) != len(second):
+        return None  # they contradict each other: our model is wrong somewhere
+    return tuple(a | b for a, b in zip(first, second))
+
+
+# -- names -------------------------------------------------------------------------------
+def _name_shape(ctx: FileContext, name: cst.Name, depth: int) -> Optional[Shape]:
+    memo = ctx.memo("shapes.names", dict)
+    if id(name) in memo:
+        return memo[id(name)]
+    memo[id(name)] = None  # a cycle (never expected: reaching definitions run forward) is unknown
+    reaching = reaching_assignments(ctx, name)
+    assigned = None
+    if reaching and reaching[-1].unconditional:
+        assigned = _merge_paths([_assignment_shape(ctx, a, depth) for a in reaching])
+    unpacked = _shape_from_unpacking(ctx, name, name)
+    shape = _same_value(assigned, tuple(frozenset(s) for s in unpacked) if unpacked is not None else None)
+    memo[id(name)] = shape
     return shape
 
 
+def _assignment_shape(ctx: FileContext, assignment: Assignment, depth: int) -> Optional[Shape]:
+    statement = assignment.statement
+    if isinstance(statement, cst.AugAssign) and isinstance(statement.target, cst.Name):
+        if isinstance(statement.operator, (cst.MatrixMultiplyAssign,)):
+            return None
+        return _name_shape(ctx, statement.target, depth + 1)  # in place: the target keeps its shape
+    if assignment.value is not None:
+        return propagated_shape(ctx, assignment.value, None, depth + 1)
+    if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
+        target = statement.targets[0].target
+        if isinstance(target, (cst.Tuple, cst.List)):
+            return _unpacked_element_shape(ctx, target, assignment.target, statement.value, depth)
+    return None
+
+
+def _unpacked_element_shape(ctx, target, name: cst.BaseExpression, value, depth: int) -> Optional[Shape]:
+    """`q, k, v = <value>`: the shape of the element bound to `name`."""
+    elements = target.elements
+    if any(isinstance(e, cst.StarredElement) for e in elements):
+        return None
+    index = next((i for i, e in enumerate(elements) if e.value is name), None)
+    if index is None:
+        return None
+    if isinstance(value, (cst.Tuple, cst.List)):
+        if len(value.elements) != len(elements) or isinstance(value.elements[index], cst.StarredElement):
+            return None
+        return propagated_shape(ctx, value.elements[index].value, None, depth + 1)
+    if isinstance(value, cst.Call):
+        pieces = _pieces_shape(ctx, value, depth)
+        if pieces is not None:
+            return pieces
+        if _tuple_returning(value):
+            return None
+    if _spelling(ctx, value).endswith((".shape", ".size()")):
+        return None  # sizes, not tensors
+    whole = propagated_shape(ctx, value, None, depth + 1)
+    return whole[1:] if whole else None  # iterating a tensor walks its dim 0
+
+
+def _tuple_returning(call: cst.Call) -> bool:
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value in ("unbind", "chunk", "split", "size")
+
+
+def _pieces_shape(ctx: FileContext, call: cst.Call, depth: int) -> Optional[Shape]:
+    """The shape of each piece of `t.unbind(d)`, `t.chunk(n, d)`, `t.split(s, d)` (and `torch.` forms)."""
+    func = call.func
+    args = list(call.args)
+    qualified = ctx.qualified_name(func)
+    if qualified in ("torch.unbind", "torch.chunk", "torch.split") and args:
+        method, receiver, args = qualified.rsplit(".", 1)[1], args[0].value, args[1:]
+    elif isinstance(func, cst.Attribute) and qualified is None and func.attr.value in ("unbind", "chunk", "split"):
+        method, receiver = func.attr.value, func.value
+    else:
+        return None
+    if any(a.star for a in args):
+        return None
+    positional = [a.value for a in args if a.keyword is None]
+    keywords = {a.keyword.value: a.value for a in args if a.keyword is not None}
+    dim_position = 0 if method == "unbind" else 1
+    dim_node = keywords.get("dim", positional[dim_position] if len(positional) > dim_position else None)
+    dim = 0 if dim_node is None else _int(dim_node)
+    base = propagated_shape(ctx, receiver, None, depth + 1)
+    if dim is None or base is None or not -len(base) <= dim < len(base):
+        return None
+    dim %= len(base)
+    if method == "unbind":
+        return base[:dim] + base[dim + 1 :]
+    return base[:dim] + (_UNKNOWN_DIM,) + base[dim + 1 :]
+
+
+# -- calls -------------------------------------------------------------------------------
+def _call_shape(ctx: FileContext, call: cst.Call, depth: int) -> Optional[Shape]:
+    func = call.func
+    qualified = ctx.qualified_name(func)
+    args = list(call.args)
+    if any(a.star for a in args):
+        return None
+    if qualified is not None:
+        if qualified == "torch.matmul" and len(args) == 2:
+            return _matmul(ctx, args[0].value, args[1].value, depth)
+        if qualified in _SHAPE_KEEPING_FUNCTIONS and args and args[0].keyword is None:
+            return propagated_shape(ctx, args[0].value, None, depth + 1)
+        if qualified.rsplit(".", 1)[-1] in ("permute", "transpose", "swapaxes", "swapdims", "movedim"):
+            return _permuted_shape(ctx, call, depth)
+        return None
+    if not isinstance(func, cst.Attribute):
+        return None
+    method = func.attr.value
+    receiver = func.value
+    if method in ("view", "reshape"):
+        return _reshape_shape(ctx, call)
+    if method in ("permute", "transpose", "swapaxes", "swapdims", "movedim", "t"):
+        return _permuted_shape(ctx, call, depth)
+    if method in _SHAPE_KEEPING_METHODS:
+        return propagated_shape(ctx, receiver, None, depth + 1)
+    if method == "matmul" and len(args) == 1:
+        return _matmul(ctx, receiver, args[0].value, depth)
+    if method == "unsqueeze" and len(args) == 1:
+        base, dim = propagated_shape(ctx, receiver, None, depth + 1), _int(args[0].value)
+        if base is None or dim is None or not -len(base) - 1 <= dim <= len(base):
+            return None
+        dim %= len(base) + 1
+        return base[:dim] + (frozenset({"1"}),) + base[dim:]
+    return _module_call_shape(ctx, call, depth)
+
+
+def _permuted_shape(ctx: FileContext, call: cst.Call, depth: int) -> Optional[Shape]:
+    holder: dict = {}
+
+    def rank_of(base):
+        holder["shape"] = propagated_shape(ctx, base, None, depth + 1)
+        return len(holder["shape"]) if holder["shape"] is not None else None
+
+    permuted = describe_permutation(ctx, call, rank_of)
+    shape = holder.get("shape")
+    if permuted is None or shape is None:
+        return None
+    if permuted.order is None:
+        return shape if not permuted.swaps_something else None
+    return _reorder(shape, permuted.order)
+
+
+def _dim_symbol(ctx: FileContext, node: cst.BaseExpression) -> FrozenSet[str]:
+    value = _int(node)
+    if value is not None:
+        return frozenset({str(value)}) if value >= 0 else _UNKNOWN_DIM
+    if isinstance(node, (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.BinaryOperation)):
+        return frozenset({_spelling(ctx, node)} | _aliases(ctx, node))
+    return _UNKNOWN_DIM
+
+
+def _reshape_shape(ctx: FileContext, call: cst.Call) -> Optional[Shape]:
+    if not call.args or any(a.star or a.keyword is not None for a in call.args):
+        return None
+    args = [a.value for a in call.args]
+    if len(args) == 1:
+        if isinstance(args[0], (cst.Tuple, cst.List)):
+            if any(isinstance(e, cst.StarredElement) for e in args[0].elements):
+                return None
+            args = [e.value for e in args[0].elements]
+        elif _int(args[0]) is None:
+            return None  # `view(shape)`, `view(dtype)`: one argument that is not one size
+    return tuple(_dim_symbol(ctx, a) for a in args)
+
+
+def _module_call_shape(ctx: FileContext, call: cst.Call, depth: int) -> Optional[Shape]:
+    """`self.qkv(x)` where `self.qkv = nn.Linear(...)`; `self.drop(x)` of a shape-keeping module."""
+    positional = [a for a in call.args if a.keyword is None]
+    if len(positional) != 1 or len(call.args) != 1:
+        return None
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
+            and func.value.value == self_name(ctx, func)):  # fmt: skip
+        return None
+    class_def = ctx.enclosing(func, (cst.ClassDef,))
+    assigned = attribute_assignments(ctx, class_def, func.attr.value) if class_def is not None else []
+    kinds = set()
+    for assignment in assigned:
+        value = assignment.value
+        if not isinstance(value, cst.Call):
+            return None
+        name = ctx.call_name(value)
+        if name == "torch.nn.Linear":
+            kinds.add("linear")
+        elif name in SHAPE_KEEPING_MODULES:
+            kinds.add("same")
+        else:
+            return None
+    if len(kinds) != 1:
+        return None
+    base = propagated_shape(ctx, positional[0].value, None, depth + 1)
+    if base is None or not base:
+        return None
+    return base if kinds == {"same"} else base[:-1] + (_UNKNOWN_DIM,)
+
+
+# -- operators ---------------------------------------------------------------------------
+def _broadcast_dim(a: FrozenSet[str], b: FrozenSet[str]) -> FrozenSet[str]:
+    if "1" in a:
+        return b
+    if "1" in b:
+        return a
+    return a | b  # sizes > 1 that broadcast are equal
+
+
+def _broadcast(first: Shape, second: Shape) -> Shape:
+    rank = max(len(first), len(second))
+    first = (frozenset({"1"}),) * (rank - len(first)) + first
+    second = (frozenset({"1"}),) * (rank - len(second)) + second
+    return tuple(_broadcast_dim(a, b) for a, b in zip(first, second))
+
+
+def _matmul(ctx: FileContext, left, right, depth: int) -> Optional[Shape]:
+    a = propagated_shape(ctx, left, None, depth + 1)
+    b = propagated_shape(ctx, right, None, depth + 1)
+    if a is None or b is None or len(a) < 2 or len(b) < 2:
+        return None
+    return _broadcast(a[:-2], b[:-2]) + (a[-2], b[-1])
+
+
+def _elementwise(ctx: FileContext, left, right, depth: int) -> Optional[Shape]:
+    a = propagated_shape(ctx, left, None, depth + 1)
+    b = propagated_shape(ctx, right, None, depth + 1)
+    if a is not None and b is not None:
+        return _broadcast(a, b)
+    if a is not None and is_scalar(ctx, right):
+        return a
+    if b is not None and is_scalar(ctx, left):
+        return b
+    return None
+
+
+def is_scalar(ctx: FileContext, node: cst.BaseExpression, depth: int = 0) -> bool:
+    """A Python number: literals, `math.sqrt(d)`, arithmetic of those, `self.scale = head_dim ** -0.5`.
+
+    Names and `self.<attr>` are followed to their assignments; a constructor's parameters
+    (`dim`, `num_heads` in `__init__`) are taken for numbers, as model configuration is.
+    """
+    if depth > 6:
+        return False
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(node, cst.UnaryOperation):
+        return is_scalar(ctx, node.expression, depth + 1)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _ELEMENTWISE_OPERATORS):
+        return is_scalar(ctx, node.left, depth + 1) and is_scalar(ctx, node.right, depth + 1)
+    if isinstance(node, cst.BooleanOperation):
+        return is_scalar(ctx, node.left, depth + 1) and is_scalar(ctx, node.right, depth + 1)
+    if isinstance(node, cst.Call):
+        name = ctx.call_name(node)
+        return bool(name) and name.startswith("math.") and all(is_scalar(ctx, a.value, depth + 1) for a in node.args)
+    if isinstance(node, cst.Name):
+        reaching = reaching_assignments(ctx, node)
+        if not reaching:
+            function = ctx.enclosing(node, (cst.FunctionDef,))
+            return function is not None and function.name.value == "__init__" and _is_param(function, node.value)
+        return reaching[-1].unconditional and all(
+            a.value is not None and is_scalar(ctx, a.value, depth + 1) for a in reaching
+        )
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        if node.value.value != self_name(ctx, node):
+            return False
+        class_def = ctx.enclosing(node, (cst.ClassDef,))
+        assigned = attribute_assignments(ctx, class_def, node.attr.value) if class_def is not None else []
+        return bool(assigned) and all(a.value is not None and is_scalar(ctx, a.value, depth + 1) for a in assigned)
+    return False
+
+
+def _is_param(function: cst.FunctionDef, name: str) -> bool:
+    params = function.params
+    return any(p.name.value == name for p in (*params.posonly_params, *params.params, *params.kwonly_params))
+
+
+# -- indexing ----------------------------------------------------------------------------
+def _index_shape(ctx: FileContext, node: cst.Subscript, depth: int) -> Optional[Shape]:
+    """`qkv[0]`, `x[:, 0]`, `x[None]`: integer indices drop a dim, slices keep it."""
+    base = propagated_shape(ctx, node.value, None, depth + 1)
+    if base is None:
+        return None
+    result: List[FrozenSet[str]] = []
+    position = 0
+    for element in node.slice:
+        index = element.slice
+        if isinstance(index, cst.Index):
+            if isinstance(index.value, cst.Name) and index.value.value == "None":
+                result.append(frozenset({"1"}))
+                continue
+            if _int(index.value) is None or index.star is not None:
+                return None  # a tensor index, an Ellipsis, a name: unknown
+            position += 1
+        elif isinstance(index, cst.Slice):
+            if position >= len(base):
+                return None
+            whole = index.lower is None and index.upper is None and index.step is None
+            result.append(base[position] if whole else _UNKNOWN_DIM)
+            position += 1
+        else:
+            return None
+        if position > len(base):
+            return None
+    return tuple(result) + base[position:]
+
+
+# -- sizes read from a tensor --------------------------------------------------------------
 def _shape_from_unpacking(ctx: FileContext, tensor: cst.BaseExpression, use: cst.CSTNode) -> Optional[List[set]]:
     """`B, C, H, W = x.shape` before `use` in the same scope, with `x` not rebound since."""
-    from torchlint.analysis.dataflow import local_assignments
-
     wanted = {f"{_spelling(ctx, tensor)}.shape", f"{_spelling(ctx, tensor)}.size()"}
     scope = ctx.scope_of(use)
     use_order = ctx.order(use)
     latest = None
-    for assign in ctx.nodes(cst.Assign):
+    for assign in ctx.memo("shapes.unpackings", lambda: _unpackings(ctx)):
         if ctx.order(assign) > use_order or ctx.scope_of(assign) is not scope or ctx.contains(assign, use):
             continue
-        if len(assign.targets) == 1 and _spelling(ctx, assign.value) in wanted:
-            if isinstance(assign.targets[0].target, (cst.Tuple, cst.List)):
-                latest = assign
+        if _spelling(ctx, assign.value) in wanted:
+            latest = assign
     if latest is None:
         return None
     if isinstance(tensor, cst.Name):
@@ -301,3 +704,90 @@ def _shape_from_unpacking(ctx: FileContext, tensor: cst.BaseExpression, use: cst
     if any(isinstance(e, cst.StarredElement) for e in elements):
         return None
     return [{e.value.value} if isinstance(e.value, cst.Name) and e.value.value != "_" else set() for e in elements]
+
+
+def _unpackings(ctx: FileContext) -> List[cst.Assign]:
+    return [a for a in ctx.nodes(cst.Assign)
+            if len(a.targets) == 1 and isinstance(a.targets[0].target, (cst.Tuple, cst.List))]  # fmt: skip
+
+
+def _aliases(ctx: FileContext, node: cst.BaseExpression) -> FrozenSet[str]:
+    """Other spellings of a size: `n` after `n = x.size(0)` or `n, c = x.shape[:2]` is `x.shape[0]`
+    (as long as `x` is not rebound between that read and `node`)."""
+    if not isinstance(node, cst.Name):
+        return frozenset()
+    reaching = reaching_assignments(ctx, node)
+    if len(reaching) != 1 or not reaching[0].unconditional:
+        return frozenset()
+    statement = reaching[0].statement
+    if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
+        return frozenset()
+    target, value = statement.targets[0].target, statement.value
+    if isinstance(target, cst.Name):
+        read = _size_read(ctx, value)
+        if read is None:
+            return frozenset()
+        tensor, index = read
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        position = next((i for i, e in enumerate(target.elements) if e.value is reaching[0].target), None)
+        tensor = _sliced_shape_of(ctx, value)
+        if position is None or tensor is None:
+            return frozenset()
+        if any(isinstance(e, cst.StarredElement) for e in target.elements[: position + 1]):
+            return frozenset()
+        index = position
+    else:
+        return frozenset()
+    if not unchanged_between(ctx, tensor, statement, node):
+        return frozenset()
+    spelled = _spelling(ctx, tensor)
+    return frozenset({f"{spelled}.shape[{index}]", f"{spelled}.size({index})"})
+
+
+def _size_read(ctx: FileContext, value: cst.BaseExpression):
+    """`x.size(0)`, `x.shape[0]`, `x.size()[0]` -> (x, 0) for a plain name `x`."""
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "size":
+        if len(value.args) == 1 and value.args[0].keyword is None:
+            index = _int(value.args[0].value)
+            tensor = value.func.value
+            if index is not None and index >= 0 and isinstance(tensor, cst.Name):
+                return tensor, index
+        return None
+    if isinstance(value, cst.Subscript) and len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
+        index = _int(value.slice[0].slice.value)
+        tensor = _sliced_shape_of(ctx, value.value)
+        if index is not None and index >= 0 and tensor is not None:
+            return tensor, index
+    return None
+
+
+def _sliced_shape_of(ctx: FileContext, node: cst.BaseExpression) -> Optional[cst.Name]:
+    """`x` for `x.shape`, `x.size()`, `x.shape[:2]` (a prefix of the sizes)."""
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
+        piece = node.slice[0].slice
+        if piece.lower is not None and _int(piece.lower) != 0 or piece.step is not None:
+            return None
+        node = node.value
+    if isinstance(node, cst.Attribute) and node.attr.value == "shape" and isinstance(node.value, cst.Name):
+        return node.value
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "size":
+        if not node.args and isinstance(node.func.value, cst.Name):
+            return node.func.value
+    return None
+
+
+def unchanged_between(ctx: FileContext, name: cst.BaseExpression, first: cst.CSTNode, later: cst.CSTNode) -> bool:
+    """Does the plain name `name` hold the same value at `later` as it did at `first` (same scope)?"""
+    if not isinstance(name, cst.Name):
+        return False
+    scope = ctx.scope_of(first)
+    if ctx.scope_of(later) is not scope:
+        return False
+    start, end = ctx.order(first), ctx.order(later)
+    for assignment in local_assignments(ctx, scope).get(name.value, []):
+        statement = assignment.statement
+        if isinstance(statement, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and ctx.contains(statement, later):
+            continue  # `x = x.view(...)`: the value is read before the name is bound again
+        if ctx.contains(statement, first) or start < ctx.order(statement) < end:
+            return False  # `x = x.permute(...)`, then `x.view(...)`: bound again in between
+    return True
