@@ -1,260 +1,53 @@
-"""TL201 missing-set-epoch."""
+"""TL201 missing-set-epoch.
+
+The value tracking (what a name may hold, which loader draws from which sampler, what another
+file's function returns or does with the loader it is handed) lives in torchlint/analysis/:
+`facts.possible_values`, `samplers.sampler_source` and the project model (`ctx.project`).
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Set
 
 import libcst as cst
 
-from torchlint.analysis.dataflow import attribute_assignments, local_assignments, reaching_assignments, self_name
+from torchlint.analysis.dataflow import local_assignments, self_name
 from torchlint.analysis.facts import (
     EpochLoop,
     access_path,
+    attribute_values,
     bind_arguments,
-    call_sites,
     calls_in,
     epoch_loops,
     function_facts,
+    has_star_args,
     iterated_expressions,
-    param_default,
-    param_names,
+    possible_values,
     reachable_functions,
     resolve_call,
-    return_values,
-    same_file_class,
+)
+from torchlint.analysis.project import Project, Symbol
+from torchlint.analysis.samplers import (
+    BATCH_SAMPLER,
+    DATALOADER,
+    DISTRIBUTED_SAMPLER,
+    LOADER_SLOTS,
+    SAMPLER_SHUFFLE_SLOT,
+    SamplerSource,
+    argument,
+    is_dataloader_call,
+    is_distributed_sampler_call,
+    sampler_source,
+    shuffles,
 )
 from torchlint.context import FileContext
+from torchlint.findings import Related
 from torchlint.rule import Rule, Violation
 
-DATALOADER = "torch.utils.data.DataLoader"
-DISTRIBUTED_SAMPLER = "torch.utils.data.DistributedSampler"
-BATCH_SAMPLER = "torch.utils.data.BatchSampler"
-
-# Positional slots: DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, ...),
-# DistributedSampler(dataset, num_replicas, rank, shuffle, seed, drop_last), BatchSampler(sampler, ...).
-LOADER_SLOTS = {"shuffle": 2, "sampler": 3, "batch_sampler": 4}
-SAMPLER_SHUFFLE_SLOT = 3
-_MAX_HOPS = 6
-
-
-def argument(call: cst.Call, keyword: str, position: Optional[int]) -> Optional[cst.Arg]:
-    """The argument passed for `keyword` (by name, or at `position` if positional), when visible.
-
-    A keyword written out cannot also come from `**kwargs` (Python would raise), so only
-    positions after a `*args` are unknown.
-    """
-    index = 0
-    positions_known = True
-    for arg in call.args:
-        if arg.star == "*":
-            positions_known = False
-        elif arg.star:
-            continue
-        elif arg.keyword is None:
-            if positions_known and position is not None and index == position:
-                return arg
-            index += 1
-        elif arg.keyword.value == keyword:
-            return arg
-    return None
-
-
-def has_star_args(call: cst.Call) -> bool:
-    return any(arg.star for arg in call.args)
-
-
-def _is_subclass_call(ctx: FileContext, call: cst.Call, qualified: str, depth: int = 0) -> bool:
-    """Is `call` a construction of `qualified` or of a same-file subclass of it?"""
-    if ctx.is_name(call.func, qualified):
-        return True
-    if not isinstance(call.func, cst.Name) or depth > 4:
-        return False
-    return _class_derives(ctx, call.func.value, qualified, depth)
-
-
-def _class_derives(ctx: FileContext, name: str, qualified: str, depth: int) -> bool:
-    class_def = same_file_class(ctx, name)
-    if class_def is None or depth > 4:
-        return False
-    for base in class_def.bases:
-        if ctx.is_name(base.value, qualified):
-            return True
-        if isinstance(base.value, cst.Name) and _class_derives(ctx, base.value.value, qualified, depth + 1):
-            return True
-    return False
-
-
-def is_dataloader_call(ctx: FileContext, node) -> bool:
-    return isinstance(node, cst.Call) and _is_subclass_call(ctx, node, DATALOADER)
-
-
-def is_distributed_sampler_call(ctx: FileContext, node) -> bool:
-    return isinstance(node, cst.Call) and _is_subclass_call(ctx, node, DISTRIBUTED_SAMPLER)
-
-
-def shuffles(call: cst.Call) -> bool:
-    """Does this DistributedSampler shuffle for certain (default, or a literal `shuffle=True`)?"""
-    arg = argument(call, "shuffle", SAMPLER_SHUFFLE_SLOT)
-    if arg is None:
-        return not has_star_args(call)  # the default, unless `*args`/`**kwargs` may pass it
-    return isinstance(arg.value, cst.Name) and arg.value.value == "True"
-
-
-# -- what an expression may hold ---------------------------------------------------------
-def _is_none(node) -> bool:
-    return isinstance(node, cst.Name) and node.value == "None"
-
-
-def possible_values(ctx: FileContext, node: cst.BaseExpression, hops: int = 0) -> Tuple[List, bool]:
-    """(the expressions `node` may evaluate to, whether other values we cannot see are possible).
-
-    Follows local names (reaching assignments), `self.attr` (assignments in the class) and
-    both arms of `a if c else b`.
-    """
-    if isinstance(node, cst.IfExp):
-        body, body_open = possible_values(ctx, node.body, hops)
-        orelse, else_open = possible_values(ctx, node.orelse, hops)
-        return body + orelse, body_open or else_open
-    if hops >= _MAX_HOPS:
-        return [], True
-    if isinstance(node, cst.Name) and not _is_none(node):
-        reaching = reaching_assignments(ctx, node)
-        values, open_ = [], not reaching or not reaching[-1].unconditional
-        for assignment in reaching:
-            value = assignment.value
-            if value is None:
-                value = _unpacked_value(ctx, assignment.statement, node.value, hops)
-            if value is None:
-                open_ = True
-                continue
-            more, more_open = possible_values(ctx, value, hops + 1)
-            values.extend(more)
-            open_ = open_ or more_open
-        if open_:
-            from_params = _parameter_values(ctx, node, hops)
-            if from_params is not None:
-                more, open_ = from_params
-                values.extend(more)
-        return values, open_
-    if isinstance(node, cst.Call):
-        callee = resolve_call(ctx, node)
-        if callee is not None:  # a same-file factory: what it returns
-            returned = return_values(ctx, callee)
-            values, open_ = [], not returned
-            for value in returned:
-                more, more_open = possible_values(ctx, value, hops + 1)
-                values.extend(more)
-                open_ = open_ or more_open
-            return values, open_
-    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
-        if node.value.value == self_name(ctx, node):
-            class_def = ctx.enclosing(node, (cst.ClassDef,))
-            assigned = attribute_assignments(ctx, class_def, node.attr.value) if class_def else []
-            values, open_ = [], not assigned
-            for assignment in assigned:
-                more, more_open = possible_values(ctx, assignment.value, hops + 1)
-                values.extend(more)
-                open_ = open_ or more_open
-            return values, open_
-        return [], True
-    return [node], False
-
-
-def _unpacked_value(ctx: FileContext, statement, name: str, hops: int) -> Optional[cst.BaseExpression]:
-    """`a, b = x, y` or `a, b = f()` with `f` returning `x, y`: the element bound to `name`."""
-    if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
-        return None
-    target = statement.targets[0].target
-    if not isinstance(target, (cst.Tuple, cst.List)):
-        return None
-    names = [e.value.value if isinstance(e.value, cst.Name) else None for e in target.elements]
-    if names.count(name) != 1 or any(isinstance(e, cst.StarredElement) for e in target.elements):
-        return None
-    index = names.index(name)
-    value = statement.value
-    if isinstance(value, cst.Call) and hops < _MAX_HOPS:
-        callee = resolve_call(ctx, value)
-        returned = return_values(ctx, callee) if callee is not None else []
-        value = returned[0] if len(returned) == 1 else None
-    if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(names):
-        element = value.elements[index]
-        return None if isinstance(element, cst.StarredElement) else element.value
-    return None
-
-
-def _parameter_values(ctx: FileContext, use: cst.Name, hops: int) -> Optional[Tuple[List, bool]]:
-    """What a parameter (not reassigned before `use`) is given at the file's own call sites."""
-    function = ctx.scope_of(use)
-    if not isinstance(function, cst.FunctionDef) or use.value not in param_names(function):
-        return None
-    if reaching_assignments(ctx, use):
-        return None  # reassigned on some path: the parameter is only part of the story
-    sites = call_sites(ctx, function)
-    if not sites:
-        return None
-    values, open_ = [], False
-    for call in sites:
-        bound = bind_arguments(ctx, call, function)
-        given = bound.get(use.value, param_default(function, use.value))
-        if given is None or has_star_args(call):
-            open_ = True
-            continue
-        more, more_open = possible_values(ctx, given, hops + 1)
-        values.extend(more)
-        open_ = open_ or more_open
-    return values, open_
-
-
-def _attribute_values(ctx: FileContext, at: cst.CSTNode, attr: str) -> Tuple[List, bool]:
-    """Values of `self.<attr>` seen from a method containing `at`."""
-    class_def = ctx.enclosing(at, (cst.ClassDef,))
-    assigned = attribute_assignments(ctx, class_def, attr) if class_def else []
-    values, open_ = [], not assigned
-    for assignment in assigned:
-        more, more_open = possible_values(ctx, assignment.value, 1)
-        values.extend(more)
-        open_ = open_ or more_open
-    return values, open_
-
-
-# -- the samplers behind a loader --------------------------------------------------------
-@dataclass
-class SamplerSource:
-    """A shuffling DistributedSampler that a DataLoader draws from."""
-
-    loader_call: cst.Call
-    sampler_calls: List[cst.Call]  # the DistributedSampler(...) constructions it may be
-    sampler_expr: cst.BaseExpression  # as passed to DataLoader (or to BatchSampler)
-    via_batch_sampler: bool
-    maybe_none: bool  # `DistributedSampler(ds) if distributed else None`
-    only_distributed: bool  # every non-None value is one of `sampler_calls`
-
-
-def sampler_source(ctx: FileContext, loader_call: cst.Call) -> Optional[SamplerSource]:
-    """The shuffling DistributedSampler behind `DataLoader(..., sampler=/batch_sampler=...)`, if any."""
-    via_batch = False
-    arg = argument(loader_call, "sampler", LOADER_SLOTS["sampler"])
-    if arg is None or _is_none(arg.value):
-        arg = argument(loader_call, "batch_sampler", LOADER_SLOTS["batch_sampler"])
-        if arg is None:
-            return None
-        batch_values, _ = possible_values(ctx, arg.value)
-        inner = [v for v in batch_values if isinstance(v, cst.Call) and _is_subclass_call(ctx, v, BATCH_SAMPLER)]
-        if len(inner) != 1 or len(batch_values) != 1:
-            return None
-        arg = argument(inner[0], "sampler", 0)
-        if arg is None:
-            return None
-        via_batch = True
-    values, open_ = possible_values(ctx, arg.value)
-    samplers = [v for v in values if is_distributed_sampler_call(ctx, v)]
-    if not samplers or not all(shuffles(s) for s in samplers):
-        return None
-    others = [v for v in values if not is_distributed_sampler_call(ctx, v)]
-    maybe_none = any(_is_none(v) for v in others)
-    only = not open_ and all(_is_none(v) for v in others)
-    return SamplerSource(loader_call, samplers, arg.value, via_batch, maybe_none, only)
+_ = (LOADER_SLOTS, BATCH_SAMPLER, DATALOADER, DISTRIBUTED_SAMPLER, SAMPLER_SHUFFLE_SLOT, argument, shuffles,
+     has_star_args, is_distributed_sampler_call)  # re-exported for TL202 and older imports
 
 
 # -- what an epoch loop iterates ---------------------------------------------------------
@@ -272,7 +65,7 @@ def _loader_values(ctx: FileContext, root: cst.BaseExpression, path: str) -> Lis
     if path == "":
         values, _ = possible_values(ctx, root)
     elif "." not in path and isinstance(root, cst.Name) and root.value == self_name(ctx, root):
-        values, _ = _attribute_values(ctx, root, path)
+        values, _ = attribute_values(ctx, root, path)
     else:
         return []
     return [v for v in values if is_dataloader_call(ctx, v)]
@@ -286,7 +79,8 @@ def _loaders_from(ctx: FileContext, root: cst.BaseExpression, path: str, handle,
 
 
 def iterated_loaders(ctx: FileContext, loop: cst.CSTNode) -> List[IteratedLoader]:
-    """Loaders with a shuffling DistributedSampler that `loop` iterates, itself or through same-file calls."""
+    """Loaders with a shuffling DistributedSampler that `loop` iterates, itself or through same-file calls
+    (or through a function of another file that iterates what it is handed)."""
     found: List[IteratedLoader] = []
     for expr in iterated_expressions(ctx, loop.body):
         found.extend(_loaders_from(ctx, expr, "", expr if access_path(ctx, expr) else None))
@@ -298,10 +92,48 @@ def iterated_loaders(ctx: FileContext, loop: cst.CSTNode) -> List[IteratedLoader
                 handle = expr if access_path(ctx, expr) else None
                 found.extend(_loaders_from(ctx, expr, path, handle, path))
     for call in _unresolved_calls(ctx, loop.body):
-        for arg in call.args:
-            if arg.keyword is None or arg.keyword.value != "sampler":
-                found.extend(_loaders_from(ctx, arg.value, "", arg.value if access_path(ctx, arg.value) else None))
+        remote = _remote_function(ctx, call)
+        for index, arg in enumerate(call.args):
+            if arg.keyword is not None and arg.keyword.value == "sampler":
+                continue
+            if remote is not None and not _remote_consumes(remote[1], _slot(call, index)):
+                continue  # the other file's function neither iterates it nor hands it on
+            found.extend(_loaders_from(ctx, arg.value, "", arg.value if access_path(ctx, arg.value) else None))
     return found
+
+
+def _project(ctx: FileContext) -> Optional[Project]:
+    project = getattr(ctx, "project", None)
+    return project if project is not None and project.enabled else None
+
+
+def _remote_function(ctx: FileContext, call: cst.Call):
+    """(Symbol, FUNCTION summary) of the other-file function `call` runs, or None if unknown."""
+    project = _project(ctx)
+    target = project.call_target(ctx, call) if project is not None else None
+    if target is None or target.kind != "function":
+        return None
+    facts = project.function_facts(target)
+    return (target, facts) if facts is not None else None
+
+
+def _slot(call: cst.Call, index: int):
+    """The argument's slot as summaries spell it: its position among positionals, or its keyword."""
+    arg = call.args[index]
+    if arg.star:
+        return "*"
+    if arg.keyword is not None:
+        return arg.keyword.value
+    return sum(1 for a in call.args[:index] if a.keyword is None and not a.star)
+
+
+def _remote_consumes(facts: dict, slot) -> bool:
+    params = Project._bind(facts, {slot})
+    if not params:
+        return False
+    if any("" in facts["iterated"].get(p, ()) for p in params):
+        return True
+    return any(set(used) & params for _callee, slots, _line in facts["calls"] for _s, used in slots)
 
 
 def _unresolved_calls(ctx: FileContext, root: cst.CSTNode) -> Iterator[cst.Call]:
@@ -327,34 +159,73 @@ def _names_in(ctx: FileContext, node: cst.CSTNode) -> set:
     return {n.value for n in ctx.walk(node, cst.Name)} | ({node.value} if isinstance(node, cst.Name) else set())
 
 
+@dataclass
+class Handoff:
+    """A function of another file that the loop hands the loader to, seen not to call set_epoch."""
+
+    target: Symbol
+    line: int
+
+
 def may_set_epoch(ctx: FileContext, loop: EpochLoop, loaders: List[IteratedLoader]) -> bool:
-    """Could something in the loop call `set_epoch`?  Errs on the side of yes."""
+    """Could something in the loop call `set_epoch`?  Errs on the side of yes.
+
+    Functions of other files are followed through the project model: one that (or whose callees)
+    calls `set_epoch` silences the rule, one we cannot see that is handed the loader and the
+    epoch keeps it silent too; one we can see that never does is named in the finding."""
     body = loop.node.body
-    if _calls_set_epoch(ctx, body) or any(_calls_set_epoch(ctx, f) for f in reachable_functions(ctx, body)):
+    reachable = reachable_functions(ctx, body)
+    if _calls_set_epoch(ctx, body) or any(_calls_set_epoch(ctx, f) for f in reachable):
         return True
-    # An unknown (other-file) function handed the sampler or the loader, together with the
-    # epoch, may set the epoch itself (`train_one_epoch(model, loader, epoch)` sometimes calls
-    # `loader.sampler.set_epoch(epoch)`).  We cannot see it, so we stay silent.
     handed = set()
     for item in loaders:
         for expr in (item.source.sampler_expr, item.handle):
             path = access_path(ctx, expr) if expr is not None else None
             if path is not None:
                 handed.add(path[0])
+    project = _project(ctx)
+    handoffs: List[Handoff] = ctx.memo(("tl201.handoffs", id(loop.node)), list)
     for call in _unresolved_calls(ctx, body):
         names = set()
-        for arg in call.args:
-            names |= _names_in(ctx, arg.value)
+        slots_loader: Set = set()
+        slots_epoch: Set = set()
+        for index, arg in enumerate(call.args):
+            used = _names_in(ctx, arg.value)
+            names |= used
+            if used & handed:
+                slots_loader.add(_slot(call, index))
+            if loop.var is not None and loop.var in used:
+                slots_epoch.add(_slot(call, index))
         if isinstance(call.func, cst.Attribute):
             names |= _names_in(ctx, call.func.value)
+        remote = _remote_function(ctx, call)
+        if remote is not None and project is not None:
+            target, facts = remote
+            verdict = project.may_set_epoch(target, Project._bind(facts, slots_loader),
+                                            Project._bind(facts, slots_epoch))  # fmt: skip
+            if verdict:
+                return True
+            if verdict is False:
+                if slots_loader:
+                    handoffs.append(Handoff(target, facts["line"]))
+                continue
         if names & handed and (loop.var is None or loop.var in names):
-            return True
+            return True  # an unknown function handed the loader (or sampler) and the epoch
+    if project is not None:
+        # Same-file helpers run in the loop may call into other files that set the epoch.
+        for function in reachable:
+            for call in _unresolved_calls(ctx, function):
+                remote = _remote_function(ctx, call)
+                if remote is not None:
+                    everything = set(remote[1]["params"])
+                    if project.may_set_epoch(remote[0], everything, everything):
+                        return True
     return False
 
 
 def _seeded_per_epoch(ctx: FileContext, loop: cst.CSTNode, source: SamplerSource) -> bool:
     """A sampler built inside the loop with an explicit seed may vary it per epoch."""
-    return any(ctx.contains(loop, s) and argument(s, "seed", 4) is not None for s in source.sampler_calls)
+    return any(ctx.contains(loop, s) and argument(s, "seed", 4) is not None for s in source.local_sampler_calls)
 
 
 # -- where to call set_epoch from the loop ------------------------------------------------
@@ -418,7 +289,7 @@ def set_epoch_statement(ctx: FileContext, loop: EpochLoop, item: IteratedLoader,
 
 def _is_the_loader(ctx: FileContext, handle: cst.BaseExpression, loader_call: cst.Call) -> bool:
     values, open_ = possible_values(ctx, handle)
-    return not open_ and bool(values) and all(v is loader_call for v in values)
+    return not open_ and bool(values) and all(getattr(v, "node", v) is loader_call for v in values)
 
 
 def set_epoch_statements(ctx: FileContext, entry: MissingSetEpoch, var: str) -> Optional[List[str]]:
@@ -491,10 +362,15 @@ class MissingSetEpochRule(Rule):
         `tqdm(range(...))`, `itertools.count()`, `while`) that iterates -- itself or through a
         same-file function -- a `DataLoader` whose `sampler=` (or `batch_sampler=` built on
         it) is a `DistributedSampler` with shuffling on, when nothing in the loop calls
-        `set_epoch`.  It stays silent for `shuffle=False`, for a single pass, for loops
-        owned by a framework (Lightning, HF `Trainer`, Accelerate set the epoch
-        themselves), and when the loader and the epoch are handed to a function of another
-        file that might call `set_epoch`.
+        `set_epoch`.  The sampler or the loader may be built by a function or module-level
+        code of another first-party file, and the loop may hand the loader and the epoch to a
+        function of another file: torchlint follows those through the project model, names
+        the other half in the message (`built in data.py:41`), and stays silent when a function
+        it follows calls `set_epoch` or when the callee is truly unknown (third-party code,
+        a module it cannot find or parse).  The loop's iterable is resolved through local names
+        (`train_iterator = trange(n)` ... `for _ in train_iterator:`).  It stays silent for
+        `shuffle=False`, for a single pass, and for loops owned by a framework (Lightning, HF
+        `Trainer`, Accelerate set the epoch themselves).
     """
     bad = """
         from torch.utils.data import DataLoader, DistributedSampler
@@ -523,23 +399,50 @@ class MissingSetEpochRule(Rule):
         guarded by `if <sampler> is not None:` (or, through the loader, by
         `if hasattr(<loader>.sampler, "set_epoch"):`).
     """
-    requires_text = (("DistributedSampler",), ("DataLoader",))
+    # The sampler or the loader may come from another file: any file that names a loader or sampler.
+    requires_text = (("DistributedSampler", "loader", "Loader", "sampler"),)
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for entry in findings(ctx).values():
             loop = entry.loop
-            expr = entry.loaders[0].source.sampler_expr
-            what = f"`{ctx.code(expr)}`" if access_path(ctx, expr) is not None else "built inline"
+            source = entry.loaders[0].source
+            related: List[Related] = []
+            remote = source.remote
+            if remote is not None:
+                what = f"built in {remote.display}"
+                related.append(Related(_shown_path(remote.path), remote.line, "the sampler is built here"))
+            elif access_path(ctx, source.sampler_expr) is not None:
+                what = f"`{ctx.code(source.sampler_expr)}`"
+            else:
+                what = "built inline"
+            handoffs = ctx.memo(("tl201.handoffs", id(loop.node)), list)
+            for handoff in handoffs[:1]:
+                related.append(Related(_shown_path(handoff.target.path), handoff.line,
+                                       f"`{handoff.target.name}()` is handed the loader and never calls set_epoch"))
             epoch = loop.var if loop.var not in (None, "_") else "epoch"
             statements = set_epoch_statements(ctx, entry, epoch)
             if statements:
                 todo = " and ".join(f"`{code.strip().splitlines()[-1].strip()}`" for code in statements)
             else:
                 todo = f"`<sampler>.set_epoch({epoch})`"
-            yield self.violation(
-                ctx,
-                loop.node,
-                f"this epoch loop iterates a DataLoader whose shuffling DistributedSampler ({what}) never gets "
-                f"`set_epoch()`, so every epoch replays the same sample order on every rank; call "
-                f"{todo} at the start of each epoch",
-            )
+            callee = f" here or in `{handoffs[0].target.name.rsplit('.', 1)[-1]}()`" if handoffs else ""
+            candidates = [
+                f"shuffling DistributedSampler ({what}) never gets `set_epoch()`{callee}: every epoch repeats one "
+                f"order; call {todo} per epoch",
+                f"shuffling DistributedSampler ({what}) never gets `set_epoch()`: every epoch repeats one order; "
+                f"call {todo} per epoch",
+                f"shuffling DistributedSampler ({what}) never gets `set_epoch()`: every epoch repeats one order",
+            ]
+            message = next((m for m in candidates if len(m) <= 160), candidates[-1])
+            found = self.violation(ctx, loop.node, message)
+            found.related = tuple(related)
+            yield found
+
+
+def _shown_path(path: str) -> str:
+    """A related location's path: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel

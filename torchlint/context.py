@@ -91,6 +91,9 @@ class FileContext:
         self._collect_bindings()
         self.names.finish()
         self._cache: Dict[object, object] = {}
+        # The project model (torchlint.analysis.project.Project) when the file is linted as part of
+        # one; None for a lone text.  Rules ask it about other files, never read them themselves.
+        self.project = None
 
     # -- building ------------------------------------------------------------
     def _index(self) -> None:

@@ -66,8 +66,10 @@ def rules_for(source: str, rules: Sequence[Rule]) -> List[Rule]:
     ]  # fmt: skip
 
 
-def analyse(path: str, source: str, rules: Sequence[Rule]) -> Analysis:
-    """Run `rules` over `source`.  Never raises for bad input: that becomes TL000."""
+def analyse(path: str, source: str, rules: Sequence[Rule], project=None) -> Analysis:
+    """Run `rules` over `source`.  Never raises for bad input: that becomes TL000.
+
+    `project` (an analysis.project.Project) lets rules see the file's first-party imports."""
     candidates = rules_for(source, rules)
     if not candidates:
         return Analysis(module=None)
@@ -77,6 +79,17 @@ def analyse(path: str, source: str, rules: Sequence[Rule]) -> Analysis:
         return Analysis(module=None, errors=[internal_finding(path, str(exc), exc.line, exc.column)])
     ctx = FileContext(path, source, module)
     result = Analysis(module=module)
+    if project is not None:
+        project.attach(ctx)
+    try:
+        _run_rules(path, ctx, candidates, result)
+    finally:
+        if project is not None:
+            project.detach(ctx)
+    return result
+
+
+def _run_rules(path: str, ctx: FileContext, candidates: Sequence[Rule], result: Analysis) -> None:
     for rule in candidates:
         try:
             result.violations.extend(rule.check(ctx))
@@ -86,7 +99,6 @@ def analyse(path: str, source: str, rules: Sequence[Rule]) -> Analysis:
             result.errors.append(
                 internal_finding(path, f"internal error in {rule.code} ({rule.name}): {type(exc).__name__}: {exc}")
             )
-    return result
 
 
 def node_positions(analysis: Analysis):
@@ -125,10 +137,11 @@ def position_violations(path: str, analysis: Analysis, source: str) -> List[Find
                 name=violation.rule.name,
                 message=violation.message,
                 fix=FixInfo(fix.applicability, fix.description) if fix else None,
+                related=tuple(getattr(violation, "related", ()) or ()),
             )
         )
     return sorted(findings, key=Finding.sort_key)
 
 
-def lint_source(path: str, source: str, rules: Sequence[Rule]) -> List[Finding]:
-    return position_violations(path, analyse(path, source, rules), source)
+def lint_source(path: str, source: str, rules: Sequence[Rule], project=None) -> List[Finding]:
+    return position_violations(path, analyse(path, source, rules, project), source)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 
 @dataclass(frozen=True)
 class FixInfo:
     applicability: str  # "safe" | "unsafe"
     description: str
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another place a finding's cause spans (`the sampler is built in data.py:41`)."""
+
+    path: str
+    line: int  # 1-based
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,7 @@ class Finding:
     name: str
     message: str
     fix: Optional[FixInfo] = None
+    related: Tuple[Related, ...] = ()  # other files/lines the cause spans (project-wide findings)
 
     def sort_key(self):
         return (self.path, self.line, self.column, self.code, self.message)

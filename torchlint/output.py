@@ -16,7 +16,7 @@ def text_line(finding: Finding) -> str:
 
 
 def as_json(finding: Finding) -> Dict:
-    return {
+    data = {
         "path": finding.path,
         "line": finding.line,
         "column": finding.column,
@@ -29,6 +29,9 @@ def as_json(finding: Finding) -> Dict:
         if finding.fix is None
         else {"applicability": finding.fix.applicability, "description": finding.fix.description},
     }
+    if finding.related:  # where the other half of a cross-file finding is
+        data["related"] = [{"path": r.path, "line": r.line, "message": r.message} for r in finding.related]
+    return data
 
 
 def render_json(findings: Sequence[Finding]) -> str:

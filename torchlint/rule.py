@@ -37,6 +37,7 @@ class Violation:
     node: cst.CSTNode
     message: str
     fix: Optional[Fix] = None
+    related: tuple = ()  # findings.Related: the other half of a cause that spans files
 
 
 class Rule:

@@ -30,7 +30,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from torchlint.analysis.dataflow import local_assignments, self_name
+from torchlint.analysis.dataflow import attribute_assignments, local_assignments, reaching_assignments, self_name
 from torchlint.context import FileContext
 from torchlint.names import dotted_name
 
@@ -472,7 +472,13 @@ def _single_pass_range(call: cst.Call) -> bool:
     return False
 
 
-def _loop_kind(ctx: FileContext, iterable: cst.BaseExpression) -> Optional[str]:
+def _loop_kind(ctx: FileContext, iterable: cst.BaseExpression, hops: int = 0) -> Optional[str]:
+    if isinstance(iterable, cst.Name) and hops < 3:
+        # `train_iterator = trange(n)` ... `for _ in train_iterator:` (one unconditional binding)
+        reaching = reaching_assignments(ctx, iterable)
+        if len(reaching) == 1 and reaching[0].unconditional and reaching[0].value is not None:
+            return _loop_kind(ctx, reaching[0].value, hops + 1)
+        return None
     if not isinstance(iterable, cst.Call):
         return None
     func = iterable.func
@@ -487,7 +493,7 @@ def _loop_kind(ctx: FileContext, iterable: cst.BaseExpression) -> Optional[str]:
         return "count"
     first = iterable.args[0].value if iterable.args and iterable.args[0].keyword is None else None
     if first is not None and (last == "tqdm" or _is_builtin(ctx, func, "enumerate")):
-        inner = _loop_kind(ctx, first)
+        inner = _loop_kind(ctx, first, hops)
         if inner is not None:
             return "tqdm" if last == "tqdm" else inner
     return None
@@ -504,7 +510,8 @@ def _find_epoch_loops(ctx: FileContext) -> List[EpochLoop]:
         if kind is None:
             continue
         var = _loop_variable(loop.target)
-        if var is None and isinstance(loop.target, cst.Tuple) and _is_builtin(ctx, loop.iter.func, "enumerate"):
+        enumerated = isinstance(loop.iter, cst.Call) and _is_builtin(ctx, loop.iter.func, "enumerate")
+        if var is None and isinstance(loop.target, cst.Tuple) and enumerated:
             elements = loop.target.elements
             var = _loop_variable(elements[-1].value) if len(elements) == 2 else None
         loops.append(EpochLoop(loop, var, kind))
@@ -514,8 +521,155 @@ def _find_epoch_loops(ctx: FileContext) -> List[EpochLoop]:
     return loops
 
 
+# -- what an expression may hold ----------------------------------------------------------
+_MAX_HOPS = 6
+
+
+def _is_none(node) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def has_star_args(call: cst.Call) -> bool:
+    return any(arg.star for arg in call.args)
+
+
+def possible_values(ctx: FileContext, node: cst.BaseExpression, hops: int = 0) -> Tuple[List, bool]:
+    """(the expressions `node` may evaluate to, whether other values we cannot see are possible).
+
+    Follows local names (reaching assignments), `self.attr` (assignments in the class), both arms
+    of `a if c else b`, same-file factories (what they return), the file's own call sites of a
+    parameter, and -- through `ctx.project` -- first-party functions and module-level values of
+    other files: those come back as `project.RemoteValue` items (plain summary data, no CST).
+    """
+    if isinstance(node, cst.IfExp):
+        body, body_open = possible_values(ctx, node.body, hops)
+        orelse, else_open = possible_values(ctx, node.orelse, hops)
+        return body + orelse, body_open or else_open
+    if hops >= _MAX_HOPS:
+        return [], True
+    if isinstance(node, cst.Name) and not _is_none(node):
+        reaching = reaching_assignments(ctx, node)
+        if not reaching and node.value in ctx.import_bindings():
+            remote = _remote_values(ctx, node)
+            if remote is not None:
+                return remote
+        values, open_ = [], not reaching or not reaching[-1].unconditional
+        for assignment in reaching:
+            value = assignment.value
+            if value is None:
+                value = _unpacked_value(ctx, assignment.statement, node.value, hops)
+            if value is None:
+                open_ = True
+                continue
+            more, more_open = possible_values(ctx, value, hops + 1)
+            values.extend(more)
+            open_ = open_ or more_open
+        if open_:
+            from_params = _parameter_values(ctx, node, hops)
+            if from_params is not None:
+                more, open_ = from_params
+                values.extend(more)
+        return values, open_
+    if isinstance(node, cst.Call):
+        callee = resolve_call(ctx, node)
+        if callee is not None:  # a same-file factory: what it returns
+            returned = return_values(ctx, callee)
+            values, open_ = [], not returned
+            for value in returned:
+                more, more_open = possible_values(ctx, value, hops + 1)
+                values.extend(more)
+                open_ = open_ or more_open
+            return values, open_
+        remote = _remote_values(ctx, node)
+        if remote is not None:
+            return remote
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        if node.value.value == self_name(ctx, node):
+            class_def = ctx.enclosing(node, (cst.ClassDef,))
+            assigned = attribute_assignments(ctx, class_def, node.attr.value) if class_def else []
+            values, open_ = [], not assigned
+            for assignment in assigned:
+                more, more_open = possible_values(ctx, assignment.value, hops + 1)
+                values.extend(more)
+                open_ = open_ or more_open
+            return values, open_
+        return [], True
+    return [node], False
+
+
+def _remote_values(ctx: FileContext, node: cst.BaseExpression) -> Optional[Tuple[List, bool]]:
+    """What another first-party file says `node` (an imported name, a call of one) holds."""
+    project = getattr(ctx, "project", None)
+    if project is None:
+        return None
+    return project.remote_values(ctx, node)
+
+
+def _unpacked_value(ctx: FileContext, statement, name: str, hops: int):
+    """`a, b = x, y` or `a, b = f()` with `f` returning `x, y`: the element bound to `name`."""
+    if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
+        return None
+    target = statement.targets[0].target
+    if not isinstance(target, (cst.Tuple, cst.List)):
+        return None
+    names = [e.value.value if isinstance(e.value, cst.Name) else None for e in target.elements]
+    if names.count(name) != 1 or any(isinstance(e, cst.StarredElement) for e in target.elements):
+        return None
+    index = names.index(name)
+    value = statement.value
+    if isinstance(value, cst.Call) and hops < _MAX_HOPS:
+        callee = resolve_call(ctx, value)
+        if callee is None:
+            remote = _remote_values(ctx, value)
+            if remote is not None and len(remote[0]) == 1 and not remote[1]:
+                return remote[0][0].element(index, len(names))
+            return None
+        returned = return_values(ctx, callee)
+        value = returned[0] if len(returned) == 1 else None
+    if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(names):
+        element = value.elements[index]
+        return None if isinstance(element, cst.StarredElement) else element.value
+    return None
+
+
+def _parameter_values(ctx: FileContext, use: cst.Name, hops: int) -> Optional[Tuple[List, bool]]:
+    """What a parameter (not reassigned before `use`) is given at the file's own call sites."""
+    function = ctx.scope_of(use)
+    if not isinstance(function, cst.FunctionDef) or use.value not in param_names(function):
+        return None
+    if reaching_assignments(ctx, use):
+        return None  # reassigned on some path: the parameter is only part of the story
+    sites = call_sites(ctx, function)
+    if not sites:
+        return None
+    values, open_ = [], False
+    for call in sites:
+        bound = bind_arguments(ctx, call, function)
+        given = bound.get(use.value, param_default(function, use.value))
+        if given is None or has_star_args(call):
+            open_ = True
+            continue
+        more, more_open = possible_values(ctx, given, hops + 1)
+        values.extend(more)
+        open_ = open_ or more_open
+    return values, open_
+
+
+def attribute_values(ctx: FileContext, at: cst.CSTNode, attr: str) -> Tuple[List, bool]:
+    """Values of `self.<attr>` seen from a method containing `at`."""
+    class_def = ctx.enclosing(at, (cst.ClassDef,))
+    assigned = attribute_assignments(ctx, class_def, attr) if class_def else []
+    values, open_ = [], not assigned
+    for assignment in assigned:
+        more, more_open = possible_values(ctx, assignment.value, 1)
+        values.extend(more)
+        open_ = open_ or more_open
+    return values, open_
+
+
 __all__ = [
-    "EpochLoop", "FunctionFacts", "access_path", "bind_arguments", "call_sites", "calls_in", "epoch_loop_of",
+    "EpochLoop", "FunctionFacts", "access_path", "attribute_values", "has_star_args", "possible_values",
+    "bind_arguments", "call_sites", "calls_in", "epoch_loop_of",
     "epoch_loops", "export_summary", "facts_for", "function_facts", "is_called_in", "iterated_expressions",
     "param_default", "param_names", "reachable_functions", "resolve_call", "return_values", "same_file_class",
 ]  # fmt: skip

@@ -1,0 +1,714 @@
+"""The project model: which files make up the program, what their imports mean, what they do.
+
+Rules never read other files themselves: they ask `ctx.project`, a `Project`, or None when a
+lone text is linted (a test snippet, stdin).  `project_of(ctx)` gives an empty Project instead of
+None, whose every answer is "unknown".  Every answer is None when the analysis cannot be sure
+(third-party or stdlib module, missing or unparsable file, import cycle, a name bound twice,
+a dynamic import): rules stay silent on None.
+
+Roots and modules
+- `find_root(path)`: the nearest directory above `path` holding `pyproject.toml`, `setup.py`,
+  `setup.cfg` or `.git`; else the top-most directory of the package chain (`__init__.py`s)
+  around the file, i.e. the directory a `python -m` run would start from.
+- `Project.for_paths(paths, cache=None)`: a project whose roots are those of the linted paths.
+  Any first-party module the linted files import is read and summarised on demand (never
+  reported); summaries come from the content cache when it has them.
+- Absolute imports resolve as `python script.py` runs them: a file in a plain directory
+  (a script) sees its own directory first, then the roots; a file inside a package sees the
+  roots first.  Relative imports resolve against the package.  `import a.b as c`, `from x
+  import *` (honouring a literal `__all__`) and re-exports through `__init__.py` are followed.
+
+Queries (all take the linted file's FileContext where they start from it)
+- `resolve(ctx, "utils.train_one_epoch") -> Symbol | None`: what a dotted name spelled in the
+  file means.  `Symbol(path, name, kind, module)`: kind "module", "function" (a module-level
+  function, or "Class.method"), "class" or "value"; `symbol.qualified` = "utils.train_one_epoch".
+- `call_target(ctx, call) -> Symbol | None`: the first-party function or class a call runs
+  when its callee is imported (same-file callees stay with `analysis.facts.resolve_call`).
+- `function_facts(symbol_or_qualified) -> dict | None`: the FUNCTION summary (see
+  `analysis.summaries`): params, methods called on each param (`"eval"`, `"sampler.set_epoch"`,
+  transitive within its file), iterated params, returns, calls, training step, process group.
+- `class_facts(symbol_or_qualified) -> dict | None`: the CLASS summary plus, resolved across
+  files, `"mode_dependent"` (True: it or a submodule holds dropout / batch norm / a layer the
+  generated tables call mode-dependent, or reads `self.training`; False: every layer is visible
+  and none is; None: unknown), `"evidence"` ("`Net` builds `nn.Dropout` (models.py:12)") and
+  `"owns_parameters"`.  TL601/TL602 (modes.py, modules.py) should call this for an imported class
+  instead of answering "does this class build dropout or BN" again.
+- `module_facts(path) -> dict | None`: process group, `mp.spawn` targets, torchrun env reads.
+- `remote_values(ctx, node)`: for `analysis.facts.possible_values`: what an imported name or a
+  call of an imported function holds (`summaries.RemoteValue`s), or None.
+- `may_set_epoch(symbol, loader_params, epoch_params)`: TL201's question about a callee.
+- `where(symbol_or_path, line)`: "data.py:41" as messages show it, relative to the linted file.
+
+Dependencies: while a file is linted, `recording()` collects every file (and every probed path)
+the answers depended on, with its content hash (None: absent), for the findings cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+
+from torchlint.analysis import summaries as S
+
+MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+_MAX_DEPTH = 8
+_NAMESPACE = os.sep  # a namespace package is named by its directory path plus os.sep
+
+
+@dataclass(frozen=True)
+class Symbol:
+    path: str  # the module file (or namespace directory + os.sep)
+    name: str  # "" for the module itself; "train", "Net", "Trainer.fit"
+    kind: str  # "module", "function", "class", "value"
+    module: str  # dotted module name
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.module}.{self.name}" if self.name else self.module
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+_root_memo: Dict[str, str] = {}
+
+
+def find_root(path: str) -> str:
+    """The project root of a file or directory (see the module docstring)."""
+    path = os.path.abspath(path)
+    start = path if os.path.isdir(path) else os.path.dirname(path)
+    if start in _root_memo:
+        return _root_memo[start]
+    current = start
+    while True:
+        if any(os.path.exists(os.path.join(current, m)) for m in MARKERS):
+            root = current
+            break
+        parent = os.path.dirname(current)
+        if parent == current:
+            root = start
+            while os.path.isfile(os.path.join(root, "__init__.py")) and os.path.dirname(root) != root:
+                root = os.path.dirname(root)
+            break
+        current = parent
+    _root_memo[start] = root
+    return root
+
+
+class Project:
+    """First-party modules of the linted program, summarised on demand (see module docstring)."""
+
+    def __init__(self, roots: Iterable[str] = (), cache=None, enabled: bool = True) -> None:
+        self.roots: List[str] = []
+        for root in roots:
+            self.add_root(root)
+        self.cache = cache  # torchlint.cache.Cache or None
+        self.enabled = enabled
+        self._summaries: Dict[str, Optional[dict]] = {}
+        self._hashes: Dict[str, Optional[str]] = {}
+        self._contexts: Dict[str, object] = {}  # files being linted: their own FileContext
+        self._isfile: Dict[str, bool] = {}
+        self._isdir: Dict[str, bool] = {}
+        self._recording: Optional[Dict[str, Optional[str]]] = None
+        self._resolving: Set[Tuple[str, str]] = set()
+        self.summarised = 0  # summaries computed by a parse (not from the cache): for benchmarks
+
+    @classmethod
+    def for_paths(cls, paths: Sequence[str], cache=None) -> Project:
+        return cls([find_root(p) for p in paths], cache=cache)
+
+    def add_root(self, root: str) -> None:
+        root = os.path.abspath(root)
+        if root not in self.roots:
+            self.roots.append(root)
+
+    # -- files -------------------------------------------------------------------------------
+    def _file(self, path: str) -> bool:
+        if path not in self._isfile:
+            self._isfile[path] = os.path.isfile(path)
+        self._record(path, self.hash_of(path) if self._isfile[path] else None)
+        return self._isfile[path]
+
+    def _dir(self, path: str) -> bool:
+        if path not in self._isdir:
+            self._isdir[path] = os.path.isdir(path)
+        self._record(path + _NAMESPACE, "" if self._isdir[path] else None)
+        return self._isdir[path]
+
+    def _record(self, path: str, digest: Optional[str]) -> None:
+        if self._recording is not None and path not in self._recording:
+            self._recording[path] = digest
+
+    def hash_of(self, path: str) -> Optional[str]:
+        """Content hash of a file (None if unreadable), read once per project."""
+        if path not in self._hashes:
+            try:
+                with open(path, "rb") as handle:
+                    self._hashes[path] = content_hash(handle.read())
+            except OSError:
+                self._hashes[path] = None
+        return self._hashes[path]
+
+    def set_hash(self, path: str, digest: str) -> None:
+        self._hashes[os.path.abspath(path)] = digest
+
+    @contextmanager
+    def recording(self) -> Iterator[Dict[str, Optional[str]]]:
+        """Collect {path: content hash or None} of everything consulted inside the block."""
+        saved = self._recording
+        self._recording = found = {}
+        try:
+            yield found
+        finally:
+            self._recording = saved
+
+    def attach(self, ctx) -> None:
+        """The file `ctx` is being linted: answer questions about it from its own parse."""
+        ctx.project = self
+        self._contexts[os.path.abspath(ctx.path)] = ctx
+
+    def detach(self, ctx) -> None:
+        self._contexts.pop(os.path.abspath(ctx.path), None)
+
+    # -- summaries ---------------------------------------------------------------------------
+    def summary(self, path: str) -> Optional[dict]:
+        """The summary of a module file (from the linted context, the cache, or a parse), or None."""
+        path = os.path.abspath(path) if not path.endswith(_NAMESPACE) else path
+        if path.endswith(_NAMESPACE) or not self.enabled:
+            return None
+        ctx = self._contexts.get(path)
+        if ctx is not None:
+            return S.summarise(ctx)
+        if path in self._summaries:
+            if self._recording is not None:
+                self._record(path, self.hash_of(path))
+            return self._summaries[path]
+        summary = self._load(path)
+        self._summaries[path] = summary
+        self._record(path, self.hash_of(path))
+        return summary
+
+    def _load(self, path: str) -> Optional[dict]:
+        from torchlint.source import SourceError, read_source
+
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        digest = self._hashes.setdefault(path, content_hash(data))
+        if self.cache is not None:
+            cached = self.cache.get_summary(digest)
+            if cached is not None:
+                return cached
+        try:
+            text = read_source(path).text
+        except SourceError:
+            return None
+        summary = summarise_text(path, text)
+        self.summarised += 1
+        if summary is not None and self.cache is not None:
+            self.cache.put_summary(digest, summary)
+        return summary
+
+    def _names(self, path: str) -> Optional[dict]:
+        ctx = self._contexts.get(path)
+        if ctx is not None:
+            return S.names_table(ctx)
+        return self.summary(path)
+
+    # -- modules -------------------------------------------------------------------------------
+    def module_name(self, path: str) -> str:
+        """Dotted name of a module file relative to its root (`utils/train_utils.py` -> `utils.train_utils`)."""
+        path = os.path.abspath(path.rstrip(os.sep)) if path.endswith(_NAMESPACE) else os.path.abspath(path)
+        base = find_root(path)
+        for root in self.roots:
+            if path.startswith(root + os.sep) and len(root) > len(base):
+                base = root
+        rel = os.path.relpath(path, base)
+        if rel.endswith(".py"):
+            rel = rel[:-3]
+        parts = [p for p in rel.split(os.sep) if p and p != "."]
+        if parts and parts[-1] == "__init__":
+            parts.pop()
+        return ".".join(parts) or os.path.basename(base)
+
+    def _search_dirs(self, from_path: str) -> List[str]:
+        here = os.path.dirname(os.path.abspath(from_path))
+        roots = [find_root(from_path)] + [r for r in self.roots if r != find_root(from_path)]
+        if os.path.isfile(os.path.join(here, "__init__.py")):
+            dirs = roots + [here]  # a package module: sys.path holds the project, not its folder
+        else:
+            dirs = [here] + roots  # a script: `python train.py` puts its own folder first
+        seen: List[str] = []
+        for d in dirs:
+            if d not in seen:
+                seen.append(d)
+        return seen
+
+    def _find_in(self, base: str, dotted: str) -> Optional[str]:
+        """`a.b` under `base`: package `a/b/__init__.py`, module `a/b.py`, or namespace dir `a/b/`."""
+        current = base
+        parts = dotted.split(".")
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            candidate = os.path.join(current, part)
+            if self._file(os.path.join(candidate, "__init__.py")):
+                if last:
+                    return os.path.join(candidate, "__init__.py")
+                current = candidate
+                continue
+            if last and self._file(candidate + ".py"):
+                return candidate + ".py"
+            if self._dir(candidate):
+                if last:
+                    return candidate + _NAMESPACE
+                current = candidate
+                continue
+            return None
+        return None
+
+    def resolve_module(self, from_path: str, level: int, dotted: str) -> Optional[str]:
+        """The file (or namespace dir + os.sep) of the module an import in `from_path` names; None if
+        it is not first-party or does not exist."""
+        if not self.enabled:
+            return None
+        if level:
+            package = os.path.dirname(os.path.abspath(from_path.rstrip(os.sep)))
+            for _ in range(level - 1):
+                package = os.path.dirname(package)
+            if not dotted:
+                init = os.path.join(package, "__init__.py")
+                return init if self._file(init) else package + _NAMESPACE
+            return self._find_in(package, dotted)
+        top = dotted.split(".", 1)[0]
+        for base in self._search_dirs(from_path):
+            candidate = os.path.join(base, top)
+            if self._file(os.path.join(candidate, "__init__.py")) or self._file(candidate + ".py"):
+                return self._find_in(base, dotted)  # the first folder that has it wins, as on sys.path
+        for base in self._search_dirs(from_path):
+            if self._dir(os.path.join(base, top)):
+                return self._find_in(base, dotted)  # only a namespace portion
+        return None
+
+    # -- names ---------------------------------------------------------------------------------
+    def lookup(self, module_path: str, name: str, depth: int = 0) -> Optional[Symbol]:
+        """What `name` means as an attribute of the module `module_path` (definitions, imports,
+        re-exports, star imports, submodules)."""
+        key = (module_path, name)
+        if key in self._resolving or depth > _MAX_DEPTH:
+            return None  # an import cycle: unknown
+        self._resolving.add(key)
+        try:
+            return self._lookup(module_path, name, depth)
+        finally:
+            self._resolving.discard(key)
+
+    def _lookup(self, module_path: str, name: str, depth: int) -> Optional[Symbol]:
+        is_package = module_path.endswith(_NAMESPACE) or os.path.basename(module_path) == "__init__.py"
+        package_dir = module_path.rstrip(os.sep) if module_path.endswith(_NAMESPACE) else os.path.dirname(module_path)
+        table = None if module_path.endswith(_NAMESPACE) else self._names(module_path)
+        if table is not None:
+            binding = table["names"].get(name)
+            if binding is not None:
+                return self._follow(module_path, name, binding, depth)
+            found = None
+            for level, module in table["stars"]:
+                target = self.resolve_module(module_path, level, module)
+                if target is None:
+                    return None  # a star import we cannot see may bind anything
+                target_table = self._names(target) if not target.endswith(_NAMESPACE) else None
+                if target_table is None:
+                    return None
+                exported = target_table.get("all")
+                if exported is not None and name not in exported:
+                    continue
+                if exported is None and name.startswith("_"):
+                    continue
+                symbol = self.lookup(target, name, depth + 1)
+                if symbol is None and (name in target_table["names"] or exported is not None):
+                    return None
+                if symbol is not None:
+                    if found is not None and found != symbol:
+                        return None
+                    found = symbol
+            if found is not None:
+                return found
+        elif not module_path.endswith(_NAMESPACE):
+            return None
+        if is_package:
+            sub = self._find_in(package_dir, name)
+            if sub is not None:
+                return Symbol(sub, "", "module", self.module_name(sub))
+        return None
+
+    def _follow(self, module_path: str, name: str, binding: list, depth: int) -> Optional[Symbol]:
+        kind = binding[0]
+        if kind == "def":
+            return Symbol(module_path, name, binding[1], self.module_name(module_path))
+        if kind == "module":
+            target = self.resolve_module(module_path, 0, binding[1])
+            return Symbol(target, "", "module", self.module_name(target)) if target else None
+        if kind == "import":
+            _, level, module, attr = binding
+            target = self.resolve_module(module_path, level, module)
+            if target is None:
+                return None
+            symbol = self.lookup(target, attr, depth + 1)
+            if symbol is not None:
+                return symbol
+            is_package = target.endswith(_NAMESPACE) or os.path.basename(target) == "__init__.py"
+            if is_package:  # `from pkg import submodule`
+                sub = self._find_in(target.rstrip(os.sep) if target.endswith(_NAMESPACE) else os.path.dirname(target),
+                                    attr)  # fmt: skip
+                if sub is not None:
+                    return Symbol(sub, "", "module", self.module_name(sub))
+        return None
+
+    def resolve(self, ctx_or_path, spelled: Optional[str]) -> Optional[Symbol]:
+        """What a dotted name spelled at module level of a file means (None: unknown or not first-party)."""
+        if not spelled or not self.enabled:
+            return None
+        path = os.path.abspath(ctx_or_path if isinstance(ctx_or_path, str) else ctx_or_path.path)
+        parts = spelled.split(".")
+        symbol = self.lookup(path, parts[0])
+        for part in parts[1:]:
+            if symbol is None:
+                return None
+            symbol = self.attribute(symbol, part)
+        return symbol
+
+    def attribute(self, symbol: Symbol, name: str) -> Optional[Symbol]:
+        if symbol.kind == "module":
+            return self.lookup(symbol.path, name)
+        if symbol.kind == "class":
+            return self.method(symbol, name)
+        return None
+
+    def method(self, class_symbol: Symbol, name: str, depth: int = 0) -> Optional[Symbol]:
+        """`Class.name` defined in the class or (across files) in a base class."""
+        summary = self.summary(class_symbol.path)
+        if summary is None or depth > _MAX_DEPTH:
+            return None
+        qualified = f"{class_symbol.name}.{name}"
+        if qualified in summary["functions"]:
+            return Symbol(class_symbol.path, qualified, "function", class_symbol.module)
+        facts = summary["classes"].get(class_symbol.name)
+        for base in (facts or {}).get("bases", []):
+            base_symbol = self.resolve(class_symbol.path, base)
+            if base_symbol is not None and base_symbol.kind == "class":
+                found = self.method(base_symbol, name, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def _symbol(self, symbol_or_qualified: Union[Symbol, str], kind: str) -> Optional[Symbol]:
+        if isinstance(symbol_or_qualified, Symbol):
+            return symbol_or_qualified if symbol_or_qualified.kind == kind else None
+        for path in list(self._summaries) + list(self._contexts):
+            module = self.module_name(path)
+            if symbol_or_qualified.startswith(module + "."):
+                name = symbol_or_qualified[len(module) + 1:]
+                summary = self.summary(path)
+                table = summary and (summary["functions"] if kind == "function" else summary["classes"])
+                if table and name in table:
+                    return Symbol(path, name, kind, module)
+        return None
+
+    # -- facts ---------------------------------------------------------------------------------
+    def function_facts(self, symbol_or_qualified: Union[Symbol, str]) -> Optional[dict]:
+        symbol = self._symbol(symbol_or_qualified, "function")
+        summary = self.summary(symbol.path) if symbol else None
+        return summary["functions"].get(symbol.name) if summary else None
+
+    def module_facts(self, path: str) -> Optional[dict]:
+        summary = self.summary(path)
+        return summary["module"] if summary else None
+
+    def class_facts(self, symbol_or_qualified: Union[Symbol, str]) -> Optional[dict]:
+        symbol = self._symbol(symbol_or_qualified, "class")
+        summary = self.summary(symbol.path) if symbol else None
+        facts = summary["classes"].get(symbol.name) if summary else None
+        if facts is None:
+            return None
+        dependent, evidence, owns = self._class_status(symbol, 0, set())
+        bases = []
+        for base in facts["bases"]:
+            base_symbol = self.resolve(symbol.path, base)
+            bases.append(base_symbol.qualified if base_symbol else self.external_name(symbol.path, base) or base)
+        return {**facts, "mode_dependent": dependent, "evidence": evidence, "owns_parameters": owns,
+                "resolved_bases": bases}  # fmt: skip
+
+    def external_name(self, path: str, spelled: str) -> Optional[str]:
+        """`nn.Module` in a file that did `from torch import nn` -> "torch.nn.Module" (not first-party)."""
+        table = self._names(os.path.abspath(path))
+        if table is None:
+            return None
+        root, _, rest = spelled.partition(".")
+        binding = table["names"].get(root)
+        if binding is None or binding[0] not in ("module", "import"):
+            return None
+        if binding[0] == "module":
+            if self.resolve_module(path, 0, binding[1]) is not None:
+                return None
+            full = binding[1] if binding[1].split(".")[-1] == root or root == binding[1] else binding[1]
+        else:
+            if binding[1] or self.resolve_module(path, 0, binding[2]) is not None:
+                return None
+            full = f"{binding[2]}.{binding[3]}"
+        from torchlint import tables
+
+        return tables.canonical_name(f"{full}.{rest}" if rest else full)
+
+    def _class_status(self, symbol: Symbol, depth: int, seen: Set[Symbol]) -> Tuple[Optional[bool], str, bool]:
+        """(mode_dependent, evidence, owns_parameters) of a project class, across files."""
+        summary = self.summary(symbol.path)
+        facts = summary["classes"].get(symbol.name) if summary else None
+        if facts is None or symbol in seen or depth > _MAX_DEPTH:
+            return None, "", False
+        seen = seen | {symbol}
+        label = f"`{symbol.name}` ({self.where(symbol.path, facts['line'])})"
+        owns = bool(facts["owns_parameters"])
+        if facts["layer_status"] == S.DEPENDENT:
+            return True, f"{label} {facts['evidence']}", owns
+        known = facts["layer_status"] == S.INDEPENDENT
+        nn_table = S._nn_table()
+        for base in facts["bases"]:
+            base_symbol = self.resolve(symbol.path, base)
+            if base_symbol is not None and base_symbol.kind == "class":
+                dependent, evidence, base_owns = self._class_status(base_symbol, depth + 1, seen)
+                owns = owns or base_owns
+                if dependent:
+                    return True, evidence, owns
+                known &= dependent is False
+                continue
+            external = self.external_name(symbol.path, base)
+            if external in ("torch.nn.Module", "object") or base == "object":
+                continue
+            if external in nn_table:
+                continue  # judged when the class was summarised
+            known = False
+        for ref in facts["refs"]:
+            dependent, evidence, ref_owns = self._ref_status(symbol.path, ref, depth, seen)
+            owns = owns or ref_owns
+            if dependent:
+                return True, f"{label} uses {evidence}", owns
+            known &= dependent is False
+        return (False if known else None), "", owns
+
+    def _ref_status(self, path: str, spelled: str, depth: int, seen: Set[Symbol]):
+        target = self.resolve(path, spelled)
+        if target is None:
+            return None, "", False
+        if target.kind == "class":
+            return self._class_status(target, depth + 1, seen)
+        if target.kind == "function" and target not in seen:
+            facts = self.function_facts(target)
+            if facts is None:
+                return None, "", False
+            if facts["layer_status"] == S.DEPENDENT:
+                return True, f"`{target.name}()` ({self.where(target.path, facts['line'])}) {facts['evidence']}", \
+                    facts["owns_parameters"]  # fmt: skip
+            known = facts["layer_status"] == S.INDEPENDENT
+            owns = facts["owns_parameters"]
+            for ref in facts["refs"]:
+                dependent, evidence, ref_owns = self._ref_status(target.path, ref, depth + 1, seen | {target})
+                owns = owns or ref_owns
+                if dependent:
+                    return True, evidence, owns
+                known &= dependent is False
+            return (False if known else None), "", owns
+        return None, "", False
+
+    # -- calls and values ------------------------------------------------------------------------
+    def call_target(self, ctx, call) -> Optional[Symbol]:
+        """The first-party function (or class) an imported callee names, or None."""
+        from torchlint.names import dotted_name
+
+        spelled = dotted_name(call.func)
+        if spelled is None or spelled.split(".", 1)[0] not in ctx.import_bindings():
+            return None
+        if ctx.names.is_bound(spelled.split(".", 1)[0]) and ctx.qualified_name(call.func) is None:
+            # bound twice in the file (an import and something else): unknown
+            if S.names_table(ctx)["names"].get(spelled.split(".", 1)[0], ["ambiguous"])[0] == "ambiguous":
+                return None
+        return self.resolve(ctx, spelled)
+
+    def remote_values(self, ctx, node) -> Optional[Tuple[list, bool]]:
+        """What an imported name, or a call of an imported function, holds: ([RemoteValue], open) or None."""
+        import libcst as cst
+
+        from torchlint.names import dotted_name
+
+        if not self.enabled:
+            return None
+        if isinstance(node, cst.Call):
+            target = self.call_target(ctx, node)
+            if target is None:
+                return None
+            if target.kind == "class":
+                return None
+            facts = self.function_facts(target)
+            if facts is None:
+                return None
+            values = self._returned(target, facts, 0, set())
+            if values is None:
+                return None
+            return [self._remote(v, node, target.path, ctx) for v in values], bool(facts["returns_open"])
+        spelled = dotted_name(node)
+        if spelled is None:
+            return None
+        target = self.resolve(ctx, spelled)
+        if target is None or target.kind != "value":
+            return None
+        summary = self.summary(target.path)
+        value = summary["values"].get(target.name) if summary else None
+        if value is None:
+            return None
+        values = self._expand(target.path, value, 0, set())
+        if values is None:
+            return None
+        return [self._remote(v, node, target.path, ctx) for v in values], False
+
+    def _remote(self, value: dict, node, path: str, ctx) -> S.RemoteValue:
+        line = value.get("sampler_line") if value.get("k") == S.LOADER else value.get("line")
+        line = line if isinstance(line, int) else 1
+        return S.RemoteValue(value, node, path, line, self.where(path, line, ctx.path))
+
+    def _returned(self, target: Symbol, facts: dict, depth: int, seen: Set[Symbol]) -> Optional[List[dict]]:
+        if target in seen or depth > _MAX_DEPTH:
+            return None
+        values: List[dict] = []
+        for value in facts["returns"]:
+            expanded = self._expand(target.path, value, depth, seen | {target})
+            if expanded is None:
+                return None
+            values.extend(expanded)
+        return values
+
+    def _expand(self, path: str, value: dict, depth: int, seen: Set[Symbol]) -> Optional[List[dict]]:
+        """A VALUE with its `call`/`name` references followed into the files they name."""
+        kind = value.get("k")
+        if kind in (S.LOADER, S.SAMPLER, S.INSTANCE):
+            return [value]
+        if kind == S.TUPLE:
+            items = []
+            for item in value.get("items", []):
+                expanded = self._expand(path, item, depth + 1, seen) if isinstance(item, dict) else None
+                items.append(expanded[0] if expanded and len(expanded) == 1 else None)
+            return [{"k": S.TUPLE, "items": items}]
+        if kind == S.CALL:
+            target = self.resolve(path, value.get("f"))
+            if target is None or target.kind != "function":
+                return None
+            facts = self.function_facts(target)
+            return self._returned(target, facts, depth + 1, seen) if facts and not facts["returns_open"] else None
+        if kind == S.NAME:
+            target = self.resolve(path, value.get("n"))
+            if target is None or target.kind != "value" or depth > _MAX_DEPTH:
+                return None
+            summary = self.summary(target.path)
+            inner = summary["values"].get(target.name) if summary else None
+            return self._expand(target.path, inner, depth + 1, seen) if inner else None
+        return None
+
+    def where(self, symbol_or_path, line: int, relative_to: str = "") -> str:
+        path = symbol_or_path.path if isinstance(symbol_or_path, Symbol) else symbol_or_path
+        relative_to = relative_to or next(iter(self._contexts), "")
+        return S.where(path, line, relative_to)
+
+    # -- TL201 -----------------------------------------------------------------------------------
+    def may_set_epoch(self, target: Symbol, loader_params: Set[str], epoch_params: Set[str],
+                      depth: int = 0, seen: Optional[Set[Symbol]] = None) -> Optional[bool]:  # fmt: skip
+        """Could running `target` (handed the loader in `loader_params` and the epoch in
+        `epoch_params`) call `set_epoch`?  True: some function it reaches calls `.set_epoch()`;
+        False: none does and nothing it hands both to is unknown; None: cannot tell."""
+        seen = set() if seen is None else seen
+        if target in seen or depth > _MAX_DEPTH:
+            return False if target in seen else None
+        seen.add(target)
+        facts = self.function_facts(target)
+        if facts is None:
+            return None
+        if facts["sets_epoch"]:
+            return True
+        verdict: Optional[bool] = False
+        class_name = target.name.rsplit(".", 1)[0] if "." in target.name else None
+        for spelled, slots, _line in facts["calls"]:
+            given = {slot: set(params) for slot, params in slots}
+            loader_in = {s for s, p in given.items() if p & loader_params}
+            epoch_in = {s for s, p in given.items() if p & epoch_params}
+            callee = self._callee(target, class_name, spelled)
+            if callee is None or callee.kind != "function":
+                if loader_in and (epoch_in or not epoch_params):
+                    verdict = None  # an unknown callee handed the loader and the epoch
+                continue
+            callee_facts = self.function_facts(callee)
+            if callee_facts is None:
+                if loader_in:
+                    verdict = None
+                continue
+            inner_loader, inner_epoch = self._bind(callee_facts, loader_in), self._bind(callee_facts, epoch_in)
+            if "receiver" in loader_in and spelled.startswith("self."):
+                inner_loader.add(callee_facts["params"][0] if callee_facts["params"] else "self")
+            result = self.may_set_epoch(callee, inner_loader, inner_epoch, depth + 1, seen)
+            if result:
+                return True
+            if result is None and (loader_in or callee_facts["sets_epoch"]):
+                verdict = None
+        return verdict
+
+    def _callee(self, caller: Symbol, class_name: Optional[str], spelled: str) -> Optional[Symbol]:
+        if spelled.startswith("self.") and class_name is not None:
+            return self.method(Symbol(caller.path, class_name, "class", caller.module), spelled[5:])
+        summary = self.summary(caller.path)
+        if summary is not None and spelled in summary["functions"]:
+            return Symbol(caller.path, spelled, "function", caller.module)
+        return self.resolve(caller.path, spelled)
+
+    @staticmethod
+    def _bind(facts: dict, slots: Set) -> Set[str]:
+        params = list(facts["params"])
+        if facts.get("self") and params:
+            params = params[1:]
+        bound = set()
+        for slot in slots:
+            if slot == "*":
+                return set(params)  # `f(*args)`: any parameter
+            if isinstance(slot, int) and slot < len(params):
+                bound.add(params[slot])
+            elif isinstance(slot, str) and slot in params:
+                bound.add(slot)
+        return bound
+
+
+def summarise_text(path: str, text: str) -> Optional[dict]:
+    """Parse one module and summarise it; None if it cannot be parsed (unknown, never an error)."""
+    from torchlint.context import FileContext
+    from torchlint.engine import ParseFailure, parse
+
+    try:
+        module = parse(text)
+        ctx = FileContext(path, text, module)
+        return S.summarise(ctx)
+    except ParseFailure:
+        return None
+    except RecursionError:
+        return None
+    except Exception:  # a summary is an optimisation of what rules may see: never an error
+        return None
+
+
+EMPTY = Project(enabled=False)
+
+
+def project_of(ctx) -> Project:
+    """`ctx.project`, or an empty project (every answer None) for a lone text."""
+    return getattr(ctx, "project", None) or EMPTY
+
+
+__all__ = ["EMPTY", "MARKERS", "Project", "Symbol", "content_hash", "find_root", "project_of", "summarise_text"]

@@ -1,0 +1,498 @@
+"""One module's summary: plain, JSON-serialisable, versioned data from its one parse.
+
+`summarise(ctx)` reads a FileContext (memoised on it) and returns a dict that depends on the
+file's text only -- never on other files -- so it can be cached by content hash.  References
+to other modules stay as the names the file spells (`"build_loader"`, `"utils.train_one_epoch"`)
+and the import table says what they mean; `project.Project` resolves them when asked.
+
+Layout (version `SUMMARY_VERSION`; every key always present)::
+
+    {"v": 1,
+     "names": {local: ["def", "function"|"class"|"value"]              # module-level bindings
+                    | ["import", level, "pkg.mod" or "", attr or None]  # `from ..pkg.mod import attr`
+                    | ["module", "a.b"]                                   # `import a.b as c` / `import a`
+                    | ["ambiguous"]},                                     # bound twice: unknown
+     "stars": [[level, "pkg.mod"]],          # `from pkg.mod import *`
+     "all": ["name", ...] or None,            # a literal `__all__`
+     "values": {name: VALUE},                 # module-level `name = <value we can describe>`
+     "functions": {"train" | "Trainer.fit": FUNCTION},
+     "classes": {"Net": CLASS},
+     "module": {"process_group": bool, "spawn_targets": [spelled], "env_reads": ["RANK", ...],
+                "dynamic_imports": bool, "ddp": bool}}
+
+    VALUE = {"k": "loader", "line", "sampler_line", "only", "none", "batch"}  # DataLoader over a
+                                                                             # shuffling DistributedSampler
+          | {"k": "sampler", "line"}                  # a shuffling DistributedSampler
+          | {"k": "call", "f": "spelled.name", "line"} # a call of something this file does not define
+          | {"k": "name", "n": "spelled.name", "line"} # an imported name
+          | {"k": "instance", "cls": "Net", "line"}    # an instance of a same-file class
+          | {"k": "tuple", "items": [VALUE or None, ...]}
+
+    FUNCTION = {"line", "params": [...], "self": bool (a method),
+                "methods": {param: ["eval", "sampler.set_epoch", ...]},   # transitive in the file
+                "iterated": {param: ["", "train_loader"]},
+                "returns": [VALUE], "returns_open": bool,
+                "sets_epoch": bool,          # calls `.set_epoch()` on anything
+                "calls": [[callee_spelled, [[slot, [param, ...]], ...], line], ...],  # slot: int or keyword
+                "wrapped": [param],          # params handed to DDP/DataParallel
+                "training_step": bool, "process_group": bool,
+                "layer_status", "evidence", "owns_parameters", "refs"}  # what it builds, as for a class
+
+    CLASS = {"line", "bases": [spelled], "methods": [names], "reads_training": bool,
+             "owns_parameters": bool, "layer_status": "dependent"|"independent"|"unresolved",
+             "evidence": "builds `nn.Dropout`", "refs": [spelled names of project classes/functions used]}
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import libcst as cst
+
+from torchlint.names import dotted_name
+
+SUMMARY_VERSION = 1
+LOADER, SAMPLER, CALL, NAME, INSTANCE, TUPLE = "loader", "sampler", "call", "name", "instance", "tuple"
+DEPENDENT, INDEPENDENT, UNRESOLVED = "dependent", "independent", "unresolved"
+
+_BUILTINS = frozenset({"print", "len", "isinstance", "type", "id", "str", "repr", "hasattr", "getattr", "setattr",
+                       "list", "tuple", "dict", "set", "sum", "min", "max", "abs", "round", "int", "float", "bool",
+                       "sorted", "reversed", "enumerate", "zip", "map", "filter", "any", "all", "range", "super",
+                       "iter", "next", "format", "vars", "open", "object", "callable", "issubclass"})  # fmt: skip
+_KNOWN_LIBRARIES = frozenset({"torch", "torchvision", "numpy", "math", "timm", "transformers", "os", "sys"})
+_ENV_KEYS = frozenset({"RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"})
+_DDP_NAMES = ("torch.nn.parallel.DistributedDataParallel", "torch.nn.DataParallel",
+              "torch.nn.parallel.DataParallel")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RemoteValue:
+    """A value built in another first-party file, seen from a local expression."""
+
+    value: dict  # the VALUE summary
+    node: cst.CSTNode = field(repr=False, compare=False)  # the local call or name it is read through
+    path: str  # the file that builds it
+    line: int
+    display: str = ""  # how messages name the place: "data.py:41"
+
+    @property
+    def kind(self) -> str:
+        return self.value.get("k", "")
+
+    def element(self, index: int, count: int) -> Optional[RemoteValue]:
+        """`a, b = f()`: the element at `index` of a returned tuple of `count` items."""
+        items = self.value.get("items") if self.kind == TUPLE else None
+        if not isinstance(items, list) or len(items) != count or not isinstance(items[index], dict):
+            return None
+        item = items[index]
+        line = item.get("sampler_line" if item.get("k") == LOADER else "line")
+        line = line if isinstance(line, int) else self.line
+        return RemoteValue(item, self.node, self.path, line, _display(self.display, line))
+
+
+def _display(display: str, line: int) -> str:
+    return f"{display.rsplit(':', 1)[0]}:{line}" if display else display
+
+
+def where(path: str, line: int, relative_to: str = "") -> str:
+    """`data.py:41`, relative to the linted file's directory when that is shorter."""
+    shown = path
+    if relative_to:
+        try:
+            rel = os.path.relpath(path, os.path.dirname(os.path.abspath(relative_to)))
+            if len(rel) < len(path):
+                shown = rel
+        except ValueError:
+            pass
+    return f"{shown}:{line}"
+
+
+# -- building ---------------------------------------------------------------------------------
+def summarise(ctx) -> dict:
+    """The summary of the file `ctx` holds (memoised; computed with cross-file lookups off)."""
+
+    def compute():
+        saved = getattr(ctx, "project", None)
+        ctx.project = None  # a summary depends on this text only
+        try:
+            return _summarise(ctx)
+        finally:
+            ctx.project = saved
+
+    return ctx.memo("summaries.summary", compute)
+
+
+def _line(ctx, node) -> int:
+    """1-based line of `node` (one position pass per summarised file, only when a line is asked for)."""
+    positions = ctx.memo("summaries.positions", lambda: _positions(ctx))
+    where_ = positions.get(node) if positions is not None else None
+    return where_.start.line if where_ is not None else 1
+
+
+def _positions(ctx):
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    try:
+        return MetadataWrapper(ctx.module, unsafe_skip_copy=True).resolve(PositionProvider)
+    except Exception:  # lines only serve messages
+        return None
+
+
+def names_table(ctx) -> dict:
+    """{"names", "stars", "all"} of the summary: the module-level bindings, cheap (no value analysis)."""
+    return ctx.memo("summaries.names", lambda: _names_table(ctx))
+
+
+def _names_table(ctx) -> dict:
+    from torchlint.analysis.dataflow import local_assignments
+
+    table = {"names": {}, "stars": [], "all": None}
+    names: Dict[str, list] = table["names"]
+
+    def bind(name: str, binding: list) -> None:
+        previous = names.get(name)
+        names[name] = binding if previous is None or previous == binding else ["ambiguous"]
+
+    module_scope = ctx.module
+    for node in ctx.nodes(cst.Import):
+        if ctx.scope_of(node) is not module_scope:
+            continue
+        for alias in node.names:
+            full = dotted_name(alias.name)
+            if full is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                bind(alias.asname.name.value, ["module", full])
+            else:
+                root = full.split(".", 1)[0]
+                bind(root, ["module", root])
+    for node in ctx.nodes(cst.ImportFrom):
+        if ctx.scope_of(node) is not module_scope:
+            continue
+        level = len(node.relative)
+        module = dotted_name(node.module) if node.module is not None else ""
+        if module is None:
+            continue
+        if isinstance(node.names, cst.ImportStar):
+            table["stars"].append([level, module])
+            continue
+        for alias in node.names:
+            imported = dotted_name(alias.name)
+            if imported is None:
+                continue
+            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else imported
+            bind(local, ["import", level, module, imported])
+    for function in ctx.nodes(cst.FunctionDef):
+        if ctx.scope_of(function) is module_scope:
+            bind(function.name.value, ["def", "function"])
+    for class_def in ctx.nodes(cst.ClassDef):
+        if ctx.scope_of(class_def) is module_scope:
+            bind(class_def.name.value, ["def", "class"])
+    assigned = local_assignments(ctx, module_scope)
+    for name, assignments in assigned.items():
+        for _ in assignments:
+            bind(name, ["def", "value"])
+    if "__all__" in assigned and len(assigned["__all__"]) == 1:
+        table["all"] = _literal_strings(assigned["__all__"][0].value)
+    return table
+
+
+def _summarise(ctx) -> dict:
+    from torchlint.analysis import facts as facts_mod
+    from torchlint.analysis.dataflow import local_assignments
+
+    summary = {"v": SUMMARY_VERSION, **names_table(ctx), "values": {}, "functions": {}, "classes": {}, "module": {}}
+    module_scope = ctx.module
+    for name, assignments in local_assignments(ctx, module_scope).items():
+        if len(assignments) == 1 and assignments[0].value is not None and summary["names"].get(name) == \
+                ["def", "value"]:  # fmt: skip
+            value = describe(ctx, assignments[0].value)
+            if value is not None:
+                summary["values"][name] = value
+    for function, facts in facts_mod.function_facts(ctx).items():
+        summary["functions"][facts.qualified_name] = _function_summary(ctx, function, facts)
+    for class_def in ctx.nodes(cst.ClassDef):
+        if ctx.scope_of(class_def) is module_scope:
+            summary["classes"][class_def.name.value] = _class_summary(ctx, class_def)
+    summary["module"] = _module_facts(ctx)
+    return summary
+
+
+def _literal_strings(node) -> Optional[List[str]]:
+    if not isinstance(node, (cst.List, cst.Tuple)):
+        return None
+    found = []
+    for element in node.elements:
+        if not isinstance(element.value, cst.SimpleString):
+            return None
+        found.append(element.value.evaluated_value)
+    return [s for s in found if isinstance(s, str)]
+
+
+# -- values -----------------------------------------------------------------------------------
+def describe(ctx, expr) -> Optional[dict]:
+    """A VALUE for what `expr` holds, when it is one we can describe for certain."""
+    from torchlint.analysis import facts, samplers
+
+    if isinstance(expr, (cst.Tuple, cst.List)) and isinstance(expr, cst.Tuple):
+        items = [describe(ctx, e.value) if not isinstance(e, cst.StarredElement) else None for e in expr.elements]
+        return {"k": TUPLE, "items": items} if any(items) else None
+    values, open_ = facts.possible_values(ctx, expr)
+    if open_ or len(values) != 1:
+        return None
+    value = values[0]
+    if isinstance(value, cst.Tuple) and value is not expr:
+        return describe(ctx, value)
+    if not isinstance(value, (cst.Call, cst.Name, cst.Attribute)):
+        return None
+    line = _line(ctx, value)
+    if isinstance(value, cst.Call):
+        if samplers.is_dataloader_call(ctx, value):
+            source = samplers.sampler_source(ctx, value)
+            if source is None:
+                return None
+            sampler_line = _line(ctx, source.local_sampler_calls[0]) if source.local_sampler_calls else line
+            return {"k": LOADER, "line": line, "sampler_line": sampler_line, "only": source.only_distributed,
+                    "none": source.maybe_none, "batch": source.via_batch_sampler}  # fmt: skip
+        if samplers.is_distributed_sampler_call(ctx, value):
+            return {"k": SAMPLER, "line": line} if samplers.shuffles(value) else None
+        spelled = dotted_name(value.func)
+        if spelled is None or spelled in _BUILTINS:
+            return None
+        if isinstance(value.func, cst.Name) and facts.same_file_class(ctx, spelled) is not None:
+            return {"k": INSTANCE, "cls": spelled, "line": line}
+        qualified = ctx.qualified_name(value.func)
+        if qualified is not None and qualified.split(".", 1)[0] in ("torch", "torchvision", "numpy"):
+            return None
+        if spelled.split(".", 1)[0] in ctx.import_bindings():
+            return {"k": CALL, "f": spelled, "line": line}
+        return None
+    spelled = dotted_name(value)
+    if spelled is not None and spelled.split(".", 1)[0] in ctx.import_bindings():
+        return {"k": NAME, "n": spelled, "line": line}
+    return None
+
+
+# -- functions --------------------------------------------------------------------------------
+def _names_in(node) -> set:
+    found = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            found.add(current.value)
+        stack.extend(current.children)
+    return found
+
+
+def _function_summary(ctx, function: cst.FunctionDef, facts) -> dict:
+    from torchlint.analysis import facts as facts_mod
+
+    params = list(facts.params)
+    param_set = set(params)
+    calls = []
+    sets_epoch = False
+    wrapped = []
+    process_group = False
+    for call in ctx.walk(function, cst.Call):
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "set_epoch":
+            sets_epoch = True
+        if ctx.inside_nested_scope(call, function):
+            continue
+        qualified = ctx.call_name(call) or ""
+        if qualified.endswith("init_process_group"):
+            process_group = True
+        last = (dotted_name(func) or "").rsplit(".", 1)[-1]
+        if qualified in _DDP_NAMES or last in ("DDP", "DistributedDataParallel"):
+            if call.args and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value in param_set:
+                wrapped.append(call.args[0].value.value)
+        callee = facts_mod.resolve_call(ctx, call)
+        if callee is not None:
+            spelled = facts_mod.facts_for(ctx, callee).qualified_name
+            if isinstance(func, cst.Attribute):
+                spelled = "self." + spelled.rsplit(".", 1)[-1]
+        else:
+            spelled = dotted_name(func)
+        if spelled is None or spelled in _BUILTINS:
+            continue
+        slots = []
+        index = 0
+        for arg in call.args:
+            if arg.star:
+                slot = "*"
+            elif arg.keyword is None:
+                slot = index
+                index += 1
+            else:
+                slot = arg.keyword.value
+            used = sorted(_names_in(arg.value) & param_set)
+            if used:
+                slots.append([slot, used])
+        if isinstance(func, cst.Attribute):
+            receiver = sorted(_names_in(func.value) & param_set)
+            if receiver and not spelled.startswith("self."):
+                slots.append(["receiver", receiver])
+        calls.append([spelled, slots, _line(ctx, call)])
+    returns, returns_open = [], False
+    for value in facts_mod.return_values(ctx, function):
+        described = describe(ctx, value)
+        if described is None:
+            returns_open = True
+        else:
+            returns.append(described)
+    try:
+        from torchlint.analysis.modes import training_step_in
+
+        training = bool(training_step_in(ctx, function))
+    except Exception:
+        training = False
+    return {
+        "line": _line(ctx, function),
+        "params": params,
+        "self": isinstance(ctx.scope_of(function), cst.ClassDef),
+        "methods": {p: sorted(v) for p, v in sorted(facts.methods_called_on_param.items())},
+        "iterated": {p: sorted(v) for p, v in sorted(facts.iterated.items())},
+        "returns": returns,
+        "returns_open": returns_open or not returns,
+        "sets_epoch": sets_epoch,
+        "calls": calls,
+        "wrapped": sorted(set(wrapped)),
+        "training_step": training,
+        "process_group": process_group,
+        **layer_facts(ctx, function),
+    }
+
+
+# -- classes ----------------------------------------------------------------------------------
+def _class_summary(ctx, class_def: cst.ClassDef) -> dict:
+    nn_table = _nn_table()
+    bases = [dotted_name(b.value) or "?" for b in class_def.bases]
+    methods = [f.name.value for f in ctx.walk(class_def, cst.FunctionDef) if ctx.scope_of(f) is class_def]
+    reads_training = any(
+        a.attr.value == "training" and isinstance(a.value, cst.Name) and a.value.value == "self"
+        for a in ctx.walk(class_def, cst.Attribute)
+    )
+    status, evidence, owns = INDEPENDENT, "", False
+    for base in class_def.bases:
+        qualified = ctx.qualified_name(base.value)
+        if qualified in nn_table:
+            entry = nn_table[qualified]
+            owns = owns or bool(entry.get("parameters"))
+            if entry.get("mode_dependent") and not entry.get("variants"):
+                status, evidence = DEPENDENT, f"derives from `nn.{qualified.rsplit('.', 1)[-1]}`"
+    if reads_training and status != DEPENDENT:
+        status, evidence = DEPENDENT, "reads `self.training`"
+    layers = layer_facts(ctx, class_def)
+    if status != DEPENDENT and layers["layer_status"] == DEPENDENT:
+        status, evidence = DEPENDENT, layers["evidence"]
+    elif status == INDEPENDENT:
+        status = layers["layer_status"]
+    return {"line": _line(ctx, class_def), "bases": bases, "methods": methods, "reads_training": reads_training,
+            "owns_parameters": owns or layers["owns_parameters"], "layer_status": status, "evidence": evidence,
+            "refs": layers["refs"]}  # fmt: skip
+
+
+def layer_facts(ctx, root: cst.CSTNode) -> dict:
+    """What the calls inside a class or a builder function build: {"layer_status", "evidence",
+    "owns_parameters", "refs"}.  Calls of project classes and functions (same file or imported) are
+    `refs`, judged by the project; a call we cannot judge at all makes the status UNRESOLVED."""
+    from torchlint.analysis import facts as facts_mod
+    from torchlint.analysis.modes import nn_class_status
+
+    nn_table = _nn_table()
+    status, evidence, owns = INDEPENDENT, "", False
+    refs: List[str] = []
+    imported = ctx.import_bindings()
+    for call in ctx.walk(root, cst.Call):
+        qualified = ctx.call_name(call)
+        func = call.func
+        if qualified is not None and qualified.startswith("torch."):
+            if qualified in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+                owns = True
+            entry = nn_table.get(qualified)
+            if entry is None or entry.get("container") or entry.get("loss"):
+                continue
+            owns = owns or bool(entry.get("parameters"))
+            layer = nn_class_status(ctx, call, qualified)
+            if layer == DEPENDENT and status != DEPENDENT:
+                status, evidence = DEPENDENT, f"builds `nn.{qualified.rsplit('.', 1)[-1]}`"
+            elif layer == UNRESOLVED and status == INDEPENDENT:
+                status = UNRESOLVED
+            continue
+        if isinstance(func, cst.Attribute) and func.attr.value == "register_parameter":
+            owns = True
+        spelled = dotted_name(func)
+        if spelled is None:
+            continue
+        root_name = spelled.split(".", 1)[0]
+        if isinstance(func, cst.Name):
+            if spelled in _BUILTINS:
+                continue
+            if root_name in imported or facts_mod.same_file_class(ctx, spelled) is not None or \
+                    facts_mod.resolve_call(ctx, call) is not None:  # fmt: skip
+                if qualified is None or qualified.split(".", 1)[0] not in _KNOWN_LIBRARIES:
+                    refs.append(spelled)
+                continue
+            if status == INDEPENDENT:
+                status = UNRESOLVED  # `block(...)`: a parameter or a local we cannot see through
+            continue
+        if root_name in imported:
+            if qualified is None or qualified.split(".", 1)[0] not in _KNOWN_LIBRARIES:
+                refs.append(spelled)
+            elif status == INDEPENDENT and not qualified.startswith(("numpy.", "math.")):
+                status = UNRESOLVED  # `torchvision.models.resnet18()`, `timm.create_model()`
+        elif func.attr.value[:1].isupper() and status == INDEPENDENT:
+            status = UNRESOLVED  # a class reached through an object
+    return {"layer_status": status, "evidence": evidence, "owns_parameters": owns, "refs": sorted(set(refs))}
+
+
+def _nn_table() -> dict:
+    from torchlint import tables
+
+    return tables.load("nn_modules")["classes"]
+
+
+# -- module-level facts -----------------------------------------------------------------------
+def _module_facts(ctx) -> dict:
+    process_group, ddp, dynamic = False, False, False
+    spawn_targets: List[str] = []
+    env_reads = set()
+    for call in ctx.nodes(cst.Call):
+        qualified = ctx.call_name(call) or ""
+        spelled = dotted_name(call.func) or ""
+        if qualified.endswith("init_process_group"):
+            process_group = True
+        elif qualified in _DDP_NAMES:
+            ddp = True
+        elif qualified in ("torch.multiprocessing.spawn", "torch.multiprocessing.start_processes"):
+            if call.args and dotted_name(call.args[0].value):
+                spawn_targets.append(dotted_name(call.args[0].value))
+        elif qualified in ("importlib.import_module", "__import__") or spelled == "__import__":
+            dynamic = True
+        elif qualified in ("os.getenv", "os.environ.get") and call.args:
+            key = call.args[0].value
+            if isinstance(key, cst.SimpleString) and key.evaluated_value in _ENV_KEYS:
+                env_reads.add(key.evaluated_value)
+    for subscript in ctx.nodes(cst.Subscript):
+        if ctx.qualified_name(subscript.value) == "os.environ" and len(subscript.slice) == 1:
+            index = subscript.slice[0].slice
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+                key = index.value.evaluated_value
+                if key in _ENV_KEYS:
+                    env_reads.add(key)
+    return {"process_group": process_group, "spawn_targets": sorted(set(spawn_targets)),
+            "env_reads": sorted(env_reads), "dynamic_imports": dynamic, "ddp": ddp}  # fmt: skip
+
+
+def valid(summary) -> bool:
+    """Is this (e.g. cached) object a summary of the current version, in the expected shape?"""
+    if not isinstance(summary, dict) or summary.get("v") != SUMMARY_VERSION:
+        return False
+    kinds = {"names": dict, "stars": list, "values": dict, "functions": dict, "classes": dict, "module": dict}
+    return all(isinstance(summary.get(key), kind) for key, kind in kinds.items())
+
+
+__all__ = ["RemoteValue", "SUMMARY_VERSION", "describe", "layer_facts", "names_table", "summarise", "valid", "where"]
