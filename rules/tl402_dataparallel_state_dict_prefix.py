@@ -1,0 +1,96 @@
+"""TL402 dataparallel-state-dict-prefix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from torchlint.analysis.objects import ALWAYS, Evidence, saved_object, saved_values, wrapper_evidence
+from torchlint.context import FileContext
+from torchlint.rule import Rule, Violation
+
+
+@dataclass
+class PrefixedSave:
+    state_dict_call: cst.Call  # `model.state_dict()`
+    wrapper: cst.BaseExpression  # `model`
+    evidence: Evidence
+
+
+def wrapped_state_dict(ctx: FileContext, node: cst.BaseExpression) -> Optional[PrefixedSave]:
+    """`<wrapper>.state_dict()`, if `node` is one (on every path or some)."""
+    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "state_dict" and not node.args):  # fmt: skip
+        return None
+    receiver = node.func.value
+    found = wrapper_evidence(ctx, receiver)
+    return PrefixedSave(node, receiver, found) if found is not None else None
+
+
+def prefixed_saves(ctx: FileContext) -> Iterator[PrefixedSave]:
+    seen = set()
+    for call in ctx.nodes(cst.Call):
+        obj = saved_object(ctx, call)
+        if obj is None:
+            continue
+        for value in saved_values(ctx, obj, follow_names=True):
+            found = wrapped_state_dict(ctx, value)
+            if found is not None and id(found.state_dict_call) not in seen:
+                seen.add(id(found.state_dict_call))
+                yield found
+
+
+class DataParallelStateDictPrefix(Rule):
+    code = "TL402"
+    name = "dataparallel-state-dict-prefix"
+    summary = "`torch.save(model.state_dict())` of a `DataParallel`/DDP wrapper: every key gets a `module.` prefix"
+    why = """
+        `nn.DataParallel` and `DistributedDataParallel` hold your model as their submodule
+        `module`, so the wrapper's `state_dict()` names every tensor `module.<name>`.  The
+        checkpoint then only loads into the same wrapper; loading it into the bare model (for
+        inference, export, fine-tuning on one GPU) fails:
+
+            RuntimeError: Error(s) in loading state_dict for Net:
+                Missing key(s) in state_dict: "fc.weight", "fc.bias".
+                Unexpected key(s) in state_dict: "module.fc.weight", "module.fc.bias".
+
+        and the usual workarounds are stripping the prefix by hand or `strict=False`, which
+        silently loads nothing.  Save the wrapped model's weights, `model.module.state_dict()`:
+        they load into the bare model and, through `model.module.load_state_dict(...)`, into a
+        wrapper as well.  Reported when the saved model is a wrapper on every path or on some.
+    """
+    bad = """
+        import torch
+        import torch.nn as nn
+
+        model = nn.DataParallel(Net())
+        torch.save(model.state_dict(), "checkpoint.pt")
+    """
+    good = """
+        import torch
+        import torch.nn as nn
+
+        model = nn.DataParallel(Net())
+        torch.save(model.module.state_dict(), "checkpoint.pt")
+    """
+    fix_does = """
+        Saves `model.module.state_dict()` when `model` is a wrapper on every path, and
+        `(model.module if isinstance(model, <wrapper classes>) else model).state_dict()` when it
+        is one only on some.  Unsafe: the checkpoint's keys change (no `module.` prefix), so code
+        that loads it back into a wrapper must load into `model.module` instead.
+    """
+    requires_text = (("DataParallel",), ("state_dict",), ("save",))
+
+    def check(self, ctx: FileContext) -> Iterator[Violation]:
+        for found in prefixed_saves(ctx):
+            where = "" if found.evidence.how_often == ALWAYS else " on some paths"
+            name = ctx.code(found.wrapper)
+            message = (
+                f"a DataParallel/DDP wrapper's state_dict{where}: every key starts with `module.` and will not "
+                f"load into the bare model; save `{name}.module.state_dict()`"
+            )
+            if len(message) > 160:
+                message = message.replace(f"`{name}.module.state_dict()`", "`.module.state_dict()`")
+            yield self.violation(ctx, found.state_dict_call, message)
