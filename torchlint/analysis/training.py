@@ -215,8 +215,54 @@ def loss_names(ctx: FileContext, loop: cst.CSTNode) -> Set[str]:
     return found
 
 
+# `torch.nn.functional` losses not spelled `*_loss`.
+_FUNCTIONAL_LOSSES = frozenset({"cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
+                                "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"})  # fmt: skip
+
+
+def is_loss_call(ctx: FileContext, call: cst.Call) -> bool:
+    """`criterion(out, y)`, `self.loss_fn(...)`, `F.cross_entropy(...)`, `nn.MSELoss()(...)`."""
+    qualified = ctx.call_name(call) or ""
+    if qualified.startswith("torch.nn.functional."):
+        last = qualified.rsplit(".", 1)[-1]
+        return last.endswith("_loss") or last in _FUNCTIONAL_LOSSES
+    if isinstance(call.func, cst.Call):  # `nn.CrossEntropyLoss()(out, y)`
+        return (ctx.call_name(call.func) or "").endswith("Loss")
+    spelled = dotted_name(call.func)
+    if spelled is None or qualified:
+        return False
+    last = spelled.rsplit(".", 1)[-1].lower()
+    return "criterion" in last or last in ("loss_fn", "loss_func", "lossfn", "loss_function", "compute_loss")
+
+
+def graph_feeding_names(ctx: FileContext, scope: cst.CSTNode) -> Set[str]:
+    """Names in `scope` whose values flow into a backward pass there (`losses` in
+    `torch.stack(losses).mean().backward()`, `total` in `total = sum(parts); total.backward()`)."""
+
+    def compute():
+        pending: List[str] = []
+        for call in backward_calls_in(ctx, scope):
+            for node in ctx.walk(call, cst.Name):
+                pending.append(node.value)
+        found: Set[str] = set()
+        assignments = local_assignments(ctx, scope)
+        while pending:
+            name = pending.pop()
+            if name in found:
+                continue
+            found.add(name)
+            for assignment in assignments.get(name, []):
+                if assignment.value is not None:
+                    pending.extend(n.value for n in ctx.walk(assignment.value, cst.Name))
+                elif isinstance(assignment.statement, cst.AugAssign):
+                    pending.extend(n.value for n in ctx.walk(assignment.statement.value, cst.Name))
+        return found
+
+    return ctx.memo(("training.graph_feeding", id(scope)), compute)
+
+
 __all__ = [
-    "OptimizerStep", "backward_calls_in", "backward_target", "engine_backward", "innermost_loop",
-    "is_backward_call", "is_optimizer_expression", "loss_names", "names_in", "optimizer_steps_in",
-    "resets_gradients", "training_loops", "unwrap_loss",
+    "OptimizerStep", "backward_calls_in", "backward_target", "engine_backward", "graph_feeding_names",
+    "innermost_loop", "is_backward_call", "is_loss_call", "is_optimizer_expression", "loss_names", "names_in",
+    "optimizer_steps_in", "resets_gradients", "training_loops", "unwrap_loss",
 ]  # fmt: skip
