@@ -16,7 +16,7 @@ from torchlint import __version__, registry
 from torchlint.config import ConfigError, load_config
 from torchlint.discovery import find_files
 from torchlint.output import plural, render_json, text_line
-from torchlint.runner import CHECK, DIFF, FIX, Job, run
+from torchlint.runner import CHECK, DIFF, FIX, Job, is_internal_error, run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SUBCOMMANDS = ("check", "rules", "explain")
@@ -47,6 +47,19 @@ def _jobs(value: str) -> int:
     return jobs
 
 
+def _amount(kind):
+    def parse(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+        if number < 0:
+            raise argparse.ArgumentTypeError("must not be negative")
+        return number
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="torchlint",
@@ -66,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-j", "--jobs", type=_jobs, default=None, help="processes (default: CPU count)")
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read instead of searching upward")
     parser.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+    parser.add_argument("--max-file-size", type=_amount(int), default=None, metavar="BYTES",
+                        help="skip larger files, reporting TL000 (default 5000000; 0: no cap)")
+    parser.add_argument("--timeout", type=_amount(float), default=None, metavar="SECONDS",
+                        help="per-file time budget; a slower file is skipped, reporting TL000 (default 20; 0: none)")
     parser.add_argument("--version", action="version", version=f"torchlint {__version__}")
     return parser
 
@@ -89,6 +106,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug in torchlint: say so, and never exit 1 ("findings") for it
+        print(f"torchlint: internal error: {type(exc).__name__}: {str(exc)[:500]}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _list_rules(argv: Sequence[str]) -> int:
@@ -181,6 +201,8 @@ def _check(argv: Sequence[str]) -> int:
         unsafe_fixes=bool(unsafe),
         per_file_ignores=tuple((g, tuple(c)) for g, c in config.per_file_ignores.items()),
         root=config.root,
+        max_file_size=config.max_file_size if args.max_file_size is None else args.max_file_size,
+        timeout=config.timeout if args.timeout is None else args.timeout,
     )
     results = run(job, files, args.jobs)
     findings = [f for r in results for f in r.findings]
@@ -203,6 +225,8 @@ def _check(argv: Sequence[str]) -> int:
             print(text_line(finding))
         if not args.quiet:
             _print_summary(results, findings, unsafe)
+    if any(is_internal_error(f) for f in findings):
+        return EXIT_ERROR  # torchlint itself failed on some file (a crash, a rule's bug): exit 2, like ruff
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN

@@ -27,6 +27,8 @@ class Config:
     per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
     exclude: List[str] = field(default_factory=list)
     unsafe_fixes: bool = False
+    max_file_size: int = 5_000_000  # bytes; larger files are skipped (TL000); 0: no cap
+    timeout: float = 20.0  # seconds per file; a slower file is skipped (TL000); 0: no budget
 
 
 def find_pyproject(start: str) -> Optional[str]:
@@ -96,6 +98,14 @@ def load_config(path: Optional[str] = None, start: str = ".") -> Config:
             if not isinstance(value, bool):
                 raise ConfigError(f"{path}: [tool.torchlint] unsafe-fixes must be true or false")
             config.unsafe_fixes = value
+        elif key == "max-file-size":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{path}: [tool.torchlint] max-file-size must be a number of bytes (0: no cap)")
+            config.max_file_size = value
+        elif key == "timeout":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(f"{path}: [tool.torchlint] timeout must be a number of seconds per file (0: none)")
+            config.timeout = float(value)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}: [tool.torchlint] per-file-ignores must be a table of glob = [codes]")

@@ -6,7 +6,11 @@ This is the shared core of the CLI and the flake8 plugin.
 from __future__ import annotations
 
 import ast
+import io
+import re
+import tokenize
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
@@ -25,7 +29,76 @@ class ParseFailure(Exception):
         self.column = column
 
 
+# CPython's own limit (tokenizer MAXLEVEL): deeper brackets are a syntax error, and far
+# deeper ones overflow the C stack of libcst's native parser (SIGSEGV, no exception).
+MAX_BRACKET_DEPTH = 200
+# Chains that both parsers build by recursion (10,000 unary `-` never finish in libcst;
+# 4,000 `.b` take it 30 s); beyond this length CPython's own parser gives up too.
+MAX_CHAIN = 1000
+_DEPTH_STEP = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+_NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
+# Unary chains (`- - - x`, `not not x`) and right-nested `**` chains; long `.attr` chains are
+# left to the time budget (a screen for them costs more than it saves).
+_LONG_CHAINS = tuple(
+    re.compile(pattern % (MAX_CHAIN - 1))
+    for pattern in (r"[-+~](?:\s*[-+~]){%d}", r"not(?:\s+not){%d}", r"\*\*\s*\w+(?:\s*\*\*\s*\w+){%d}")
+)
+
+
+def too_deep(source: str) -> Optional[ParseFailure]:
+    """A cheap screen for nesting that would crash or stall libcst; Python's parser confirms.
+
+    The screens over-count (brackets and dashes in strings and comments count too); only when
+    one trips does Python's own tokenizer or parser (C, fast) look closer.
+    """
+    opened = source.count("(") + source.count("[") + source.count("{")
+    if opened > MAX_BRACKET_DEPTH and max(
+        accumulate(map(_DEPTH_STEP.__getitem__, _NOT_BRACKETS.sub("", source)))
+    ) > MAX_BRACKET_DEPTH:
+        try:
+            compile(source, "<file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        except SyntaxError as exc:  # "too many nested parentheses"
+            return ParseFailure(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1)
+        except (RecursionError, MemoryError):
+            return ParseFailure("the file nests too deeply to parse")
+        except ValueError:
+            pass
+    if any(chain.search(source) for chain in _LONG_CHAINS):
+        where = _long_chain(source)
+        if where is not None:
+            return ParseFailure(
+                f"skipped: an expression chains more than {MAX_CHAIN} operators, too deep to parse",
+                *where,
+            )
+    return None
+
+
+def _long_chain(source: str) -> Optional[Tuple[int, int]]:
+    """Where a run of MAX_CHAIN unary operators (or `** x` links) starts, per the tokenizer."""
+    run, start, previous = 0, (1, 1), None
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            text = token.string
+            unary = (token.type == tokenize.OP and text in ("-", "+", "~")) or text == "not"
+            link = token.type == tokenize.NAME or token.type == tokenize.NUMBER
+            if unary or text == "**" or (link and previous == "**"):
+                if run == 0:
+                    start = (token.start[0], token.start[1] + 1)
+                run += 1
+                if run >= MAX_CHAIN:
+                    return start
+            else:
+                run = 0
+            previous = text
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return None
+
+
 def parse(source: str) -> cst.Module:
+    failure = too_deep(source)
+    if failure is not None:
+        raise failure
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
@@ -97,8 +170,19 @@ def _run_rules(path: str, ctx: FileContext, candidates: Sequence[Rule], result: 
             result.errors.append(internal_finding(path, f"{rule.code} ({rule.name}): the file nests too deeply"))
         except Exception as exc:  # one broken rule must not stop the others or the run
             result.errors.append(
-                internal_finding(path, f"internal error in {rule.code} ({rule.name}): {type(exc).__name__}: {exc}")
+                internal_finding(path, f"internal error in {rule.code} ({rule.name}): {describe_exception(exc)}")
             )
+
+
+def describe_exception(exc: BaseException) -> str:
+    """`Type: message`, without trusting the exception: its str() may recurse (a KeyError holding a
+    deeply nested CST node) or fail, and a last-resort handler must never raise."""
+    name = type(exc).__name__
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: B036 - formatting a hostile object must not take the run down
+        return name
+    return f"{name}: {text[:200]}" if text else name
 
 
 def node_positions(analysis: Analysis):

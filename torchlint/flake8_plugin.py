@@ -64,9 +64,26 @@ class TorchlintChecker:
         source = "".join(self.lines)
         if not self._may_match(source):
             return
-        from torchlint.engine import analyse, position_violations
-
-        analysis = analyse(self.filename, source, self._all_rules())
-        for finding in position_violations(self.filename, analysis, source):
+        for finding in self._findings(source):
             # flake8 columns are 0-based here (it adds one when printing).
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
+
+    def _findings(self, source: str) -> list:
+        # In a forked child on a budget: libcst's native parser can crash (SIGSEGV) or run
+        # for minutes on hostile input, and that must cost this file, not flake8.
+        from torchlint import supervisor
+        from torchlint.engine import lint_source
+        from torchlint.findings import internal_finding
+        from torchlint.runner import DEFAULT_TIMEOUT
+        from torchlint.source import DEFAULT_MAX_FILE_SIZE
+
+        if len(source) > DEFAULT_MAX_FILE_SIZE:
+            return [internal_finding(self.filename, "skipped: the file is over the max-file-size of 5.0 MB")]
+        how, value = supervisor.call_with_budget(
+            lint_source, (self.filename, source, self._all_rules()), DEFAULT_TIMEOUT
+        )
+        if how == "ok":
+            return value
+        if how == supervisor.TIMED_OUT:
+            return [internal_finding(self.filename, f"skipped: analysis took longer than {DEFAULT_TIMEOUT:g} s")]
+        return [internal_finding(self.filename, "the parser crashed (nesting too deep?)")]

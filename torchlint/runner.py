@@ -1,21 +1,26 @@
-"""Linting (and fixing) many files, in parallel processes, with results in a stable order."""
+"""Linting (and fixing) many files, in supervised worker processes, with results in a stable order.
+
+One hostile file costs only itself: a worker that crashes (libcst's native parser can
+overflow the C stack) or overruns the per-file time budget is killed and replaced, and
+that file alone is reported as TL000 (see torchlint/supervisor.py).
+"""
 
 from __future__ import annotations
 
 import difflib
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
-from torchlint import registry
+from torchlint import registry, supervisor
 from torchlint.discovery import matches_any
-from torchlint.engine import lint_source
+from torchlint.engine import describe_exception, lint_source
 from torchlint.findings import Finding, internal_finding
 from torchlint.fixing import fix_source
-from torchlint.source import SourceError, read_source, write_atomically
+from torchlint.source import DEFAULT_MAX_FILE_SIZE, SourceError, read_source, write_atomically
 
 CHECK, FIX, DIFF = "check", "fix", "diff"
+DEFAULT_TIMEOUT = 20.0  # seconds per file; a file that takes longer is skipped (TL000)
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,8 @@ class Job:
     unsafe_fixes: bool = False
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     root: str = "."
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; larger files are skipped (TL000); 0: no cap
+    timeout: float = DEFAULT_TIMEOUT  # seconds per file in worker processes; 0: no budget
 
 
 @dataclass
@@ -49,13 +56,15 @@ def process_file(job: Job, path: str) -> FileResult:
     """Lint or fix one file.  Never raises: every failure becomes a TL000 finding."""
     try:
         return _process(job, path)
+    except RecursionError:
+        return FileResult(path, [internal_finding(path, "internal error: the file nests too deeply")])
     except Exception as exc:  # last line of defence: the run goes on
-        return FileResult(path, [internal_finding(path, f"internal error: {type(exc).__name__}: {exc}")])
+        return FileResult(path, [internal_finding(path, f"internal error: {describe_exception(exc)}")])
 
 
 def _process(job: Job, path: str) -> FileResult:
     try:
-        source_file = read_source(path)
+        source_file = read_source(path, job.max_file_size)
     except SourceError as exc:
         return FileResult(path, [internal_finding(path, str(exc))])
     rules = _rules_for_file(job, path)
@@ -84,22 +93,37 @@ def _process(job: Job, path: str) -> FileResult:
     return result
 
 
-def _process_chunk(job: Job, paths: Sequence[str]) -> List[FileResult]:
-    return [process_file(job, path) for path in paths]
+# TL000 reasons that mean torchlint itself failed (not the file): the CLI exits 2 for them.
+CRASH_REASON = "the parser crashed (nesting too deep?)"
+_INTERNAL_PREFIXES = ("could not analyse: internal error", f"could not analyse: {CRASH_REASON}")
+
+
+def is_internal_error(finding: Finding) -> bool:
+    return finding.code == "TL000" and finding.message.startswith(_INTERNAL_PREFIXES)
+
+
+def _failed(job: Job, path: str, how: str, exitcode: Optional[int]) -> FileResult:
+    if how == supervisor.TIMED_OUT:
+        reason = f"skipped: analysis took longer than {job.timeout:g} s (the timeout setting)"
+    else:
+        reason = CRASH_REASON
+    return FileResult(path, [internal_finding(path, reason)])
 
 
 def run(job: Job, paths: Sequence[str], jobs: Optional[int] = None) -> List[FileResult]:
     """Process every path; results sorted by path whatever the number of processes."""
     jobs = jobs or os.cpu_count() or 1
     jobs = min(jobs, max(1, len(paths) // 4))  # processes only pay off with several files each
-    if jobs <= 1:
-        results = _process_chunk(job, paths)
+    if not paths:
+        results: List[FileResult] = []
+    elif jobs <= 1 and not supervisor.CAN_FORK:
+        # Spawning a worker costs an interpreter start: a small run here goes unsupervised.
+        results = [process_file(job, path) for path in paths]
     else:
-        # Small chunks balance uneven file sizes; each worker imports torchlint once.
-        size = max(1, min(16, len(paths) // (jobs * 8)))
-        chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = [r for chunk in pool.map(_process_chunk, [job] * len(chunks), chunks) for r in chunk]
+        results = supervisor.supervised_map(
+            process_file, job, list(paths), jobs, job.timeout or None,
+            lambda path, how, code: _failed(job, path, how, code),
+        )  # fmt: skip
     for result in results:
         result.findings.sort(key=Finding.sort_key)
     return sorted(results, key=lambda r: r.path)

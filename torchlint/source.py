@@ -15,6 +15,8 @@ import tempfile
 import tokenize
 from dataclasses import dataclass
 
+DEFAULT_MAX_FILE_SIZE = 5_000_000  # bytes: beyond this, libcst's time and memory explode
+
 
 class SourceError(Exception):
     """The file cannot be analysed (unreadable, undecodable, or not Python)."""
@@ -50,12 +52,25 @@ def decode_source(path: str, data: bytes) -> SourceFile:
     return SourceFile(path=path, text=text, encoding=encoding, has_bom=has_bom)
 
 
-def read_source(path: str) -> SourceFile:
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 100_000 else f"{count} bytes"
+
+
+def read_source(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> SourceFile:
+    """Read and decode `path`: only a regular file (or a symlink to one), at most `max_size` bytes (0: any)."""
     try:
+        info = os.stat(path)  # follows symlinks: a link to a regular file is fine
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError("not a regular file")  # a FIFO blocks, /dev/zero never ends
+        too_big = f"skipped: the file is over the max-file-size of {_size(max_size)}"
+        if max_size and info.st_size > max_size:
+            raise SourceError(too_big)
         with open(path, "rb") as handle:
-            data = handle.read()
+            data = handle.read(max_size + 1) if max_size else handle.read()
     except OSError as exc:
         raise SourceError(f"cannot read file: {exc.strerror or exc}") from None
+    if max_size and len(data) > max_size:  # it grew after the stat
+        raise SourceError(too_big)
     return decode_source(path, data)
 
 
