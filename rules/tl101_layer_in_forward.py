@@ -91,17 +91,18 @@ class LayerInForward(Rule):
             reason = stateful_reason(ctx, call)
             if reason is None or is_lazy_cache(ctx, call, where[1]):
                 continue
-            class_def, method = where
-            spelled = ctx.code(call.func)
-            place = f"`{class_def.name.value}.{method.name.value}()`"
-            if method.name.value != "forward":
-                place += " (called only from `forward()`)"
+            method = where[1]
+            spelled = _clip(ctx.code(call.func), 28)
             yield self.violation(
                 ctx,
                 call,
-                f"`{spelled}(...)` is built inside {place}: {reason}; "
-                f"build it once in `__init__` as `self.<name> = {spelled}(...)` and use `self.<name>` here",
+                f"`{spelled}(...)` built in `{_clip(method.name.value, 20)}()` {reason}; build it once in `__init__`",
             )
+
+
+def _clip(spelled: str, limit: int = 40) -> str:
+    spelled = " ".join(spelled.split())
+    return spelled if len(spelled) <= limit else spelled[: limit - 3] + "..."
 
 
 def stateful_reason(ctx: FileContext, call: cst.Call) -> Optional[str]:
@@ -112,17 +113,13 @@ def stateful_reason(ctx: FileContext, call: cst.Call) -> Optional[str]:
         if not kinds or (kinds == {MODE} and _dropout_probability_zero(ctx, call)):
             return None
         if PARAMETERS in kinds:
-            what = "its weights and running statistics are" if BUFFERS in kinds else "its weights are"
-            return (f"{what} re-initialised on every call, never reach the optimizer or "
-                    "`state_dict()`, and are not moved by `.to(device)`")  # fmt: skip
+            return "gets new random weights on every call and is never trained"
         if BUFFERS in kinds:
-            return ("its running statistics start afresh on every call, are not saved in "
-                    "`state_dict()` and are not moved by `.to(device)`")  # fmt: skip
-        return "a module built in `forward()` is always in training mode, so `model.eval()` never switches it off"
+            return "restarts its running statistics on every call"
+        return "stays in training mode: `model.eval()` can't reach it"
     project = project_class_called(ctx, call)
     if project is not None and project_class_builds_state(ctx, project):
-        return ("the layers its `__init__` builds are re-initialised on every call, never reach the "
-                "optimizer or `state_dict()`, and are not moved by `.to(device)`")  # fmt: skip
+        return "rebuilds its layers with new weights on every call"
     return None
 
 

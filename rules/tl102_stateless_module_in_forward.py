@@ -63,9 +63,14 @@ class StatelessModuleInForward(Rule):
             yield self.violation(
                 ctx,
                 call,
-                f"`{ctx.code(call.func)}(...)` owns no parameters or state, yet a new one is built on "
-                f"every `forward()` call; call {hint} instead",
+                f"`{_clip(ctx.code(call.func))}(...)` is stateless but rebuilt on every `forward()` call; "
+                f"call {hint} instead",
             )
+
+
+def _clip(spelled: str, limit: int = 40) -> str:
+    spelled = " ".join(spelled.split())
+    return spelled if len(spelled) <= limit else spelled[: limit - 3] + "..."
 
 
 def stateless_entry(ctx: FileContext, call: cst.Call) -> Optional[dict]:

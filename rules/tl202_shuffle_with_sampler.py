@@ -21,6 +21,7 @@ ERRORS = {
     "sampler": "sampler option is mutually exclusive with shuffle",
     "batch_sampler": "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last",
 }
+SHORT_ERRORS = {**ERRORS, "batch_sampler": "batch_sampler option is mutually exclusive..."}
 
 
 @dataclass
@@ -104,11 +105,11 @@ class ShuffleWithSampler(Rule):
             if conflict is None:
                 continue
             given = ctx.code(conflict.option_arg.value)
-            where = "" if conflict.how_often == ALWAYS else f" on the paths where `{given}` is not None"
-            error = ERRORS[conflict.option]
+            given = given if len(given) <= 14 and "\n" not in given else conflict.option
+            where = "" if conflict.how_often == ALWAYS else f" where `{given}` is not None"
+            error = SHORT_ERRORS[conflict.option]
             yield self.violation(
                 ctx,
                 conflict.shuffle,
-                f"`DataLoader(shuffle=True, {conflict.option}=...)` raises \"ValueError: {error}\"{where}; "
-                f"drop `shuffle=True` and let the sampler shuffle",
+                f"`shuffle=True` with `{conflict.option}=`{where} raises \"ValueError: {error}\"; drop `shuffle=True`",
             )

@@ -72,14 +72,12 @@ class Float64NumpyInput(Rule):
             consumer = float32_consumer(ctx, call)
             if consumer is None:
                 continue
-            converter = ctx.code(call.func)
+            converter = ctx.code(call.func).rsplit(".", 1)[-1]
             yield self.violation(
                 ctx,
                 call,
-                f"`{converter}({ctx.code(data)})` makes a float64 tensor from a float64 numpy array, "
-                f"and it reaches {consumer}: expect \"mat1 and mat2 must have the same dtype\" "
-                f"(or slow float64 training); convert with `.float()` or `dtype=torch.float32`, "
-                f"or build the array as float32",
+                f"`{converter}()` of a float64 array feeds {consumer}: \"mat1 and mat2 must have the same dtype\"; "
+                f"cast with `.float()`",
             )
 
 

@@ -364,3 +364,30 @@ def test_default_argument_values_are_built_once():
                 return norm(x)
     """
     assert tl101(code) == 0
+
+
+@pytest.mark.parametrize(
+    "construction",
+    [
+        "torch.nn.modules.batchnorm.BatchNorm2d(self.number_of_hidden_channels_in_block)",
+        "torch.nn.Dropout(p=self.dropout_probability)",
+        "torch.nn.modules.batchnorm.BatchNorm2d(8, affine=False)",
+        "VeryLongProjectBlockNameThatDescribesItselfAtLength(8)",
+    ],
+)
+def test_messages_fit_an_editor_line(construction):
+    code = f"""
+        import torch
+        import torch.nn as nn
+        class VeryLongProjectBlockNameThatDescribesItselfAtLength(nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                self.fc = nn.Linear(n, n)
+        class AnExtremelyLongModelClassNameForTesting(nn.Module):
+            def forward(self, x):
+                return self.a_helper_method_with_a_long_descriptive_name(x)
+            def a_helper_method_with_a_long_descriptive_name(self, x):
+                return {construction}(x)
+    """
+    (finding,) = lint(code, SELECT)
+    assert len(finding.message) <= 160, finding.message

@@ -196,3 +196,14 @@ def test_no_fix_without_exact_equivalent_or_when_torch_is_taken():
                 return ReLU()(x)
     """
     assert [f.fix is not None for f in lint(taken, SELECT)] == [False]
+
+
+def test_messages_fit_an_editor_line():
+    code = """
+        import torch
+        class AnExtremelyLongModelClassNameForTesting(torch.nn.Module):
+            def forward(self, x):
+                return torch.nn.modules.activation.LeakyReLU(negative_slope=0.2)(x)
+    """
+    (finding,) = lint(code, SELECT)
+    assert len(finding.message) <= 160, finding.message

@@ -178,3 +178,19 @@ def test_fix_sometimes_none_shuffles_only_without_sampler():
             sampler = DistributedSampler(ds) if distributed else None
             return DataLoader(ds, batch_size=4, shuffle=(sampler is None), sampler=sampler)
     """)
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVES))
+def test_messages_fit_an_editor_line(name):
+    assert all(len(f.message) <= 160 for f in lint(POSITIVES[name], SELECT))
+
+
+def test_long_sampler_expression_is_not_quoted():
+    code = """
+        from torch.utils.data import DataLoader, DistributedSampler
+        def f(ds, args):
+            sampler = DistributedSampler(ds, num_replicas=args.world_size, rank=args.rank) if args.distributed else None
+            return DataLoader(ds, shuffle=True, sampler=sampler if args.distributed_sampling_enabled else None)
+    """
+    (finding,) = lint(code, SELECT)
+    assert len(finding.message) <= 160 and "where `sampler` is not None" in finding.message

@@ -513,3 +513,8 @@ def test_astype_float_without_a_numpy_import():
             return model(torch.from_numpy(x))
     """
     assert codes(code, SELECT) == ["TL203"]
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVES))
+def test_messages_fit_an_editor_line(name):
+    assert all(len(f.message) <= 160 for f in lint(POSITIVES[name], SELECT))

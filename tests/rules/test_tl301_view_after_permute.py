@@ -312,3 +312,8 @@ def test_a_tuple_argument_is_read_element_by_element():
             return x.transpose(1, 2).view((B, T, H * D))
     """
     assert codes(code, SELECT) == ["TL301"]
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVES))
+def test_messages_fit_an_editor_line(name):
+    assert all(len(f.message) <= 160 for f in lint(POSITIVES[name], SELECT))

@@ -81,8 +81,13 @@ def float32_consumer(ctx: FileContext, node: cst.BaseExpression, hops: int = 0) 
     returned = _returned_from(ctx, node)
     if returned is not None and _is_dataset_getitem(ctx, returned):
         class_def = ctx.enclosing(returned, (cst.ClassDef,))
-        return f"the model, through `{class_def.name.value}.__getitem__`'s return value"
+        return f"the model (`{_clip(class_def.name.value)}.__getitem__` returns it)"
     return None
+
+
+def _clip(spelled: str, limit: int = 28) -> str:
+    spelled = " ".join(spelled.split())
+    return spelled if len(spelled) <= limit else spelled[: limit - 3] + "..."
 
 
 # -- following the tensor ----------------------------------------------------------------
@@ -421,7 +426,7 @@ def _consuming_call(ctx: FileContext, arg: cst.Arg) -> Optional[str]:
     if name is not None and name.startswith("torch.nn.functional."):
         return _weighted_functional(ctx, call, arg, name)
     if name is None and is_float_module(ctx, func):
-        return f"`{ctx.code(func)}(...)`, a float32 module"
+        return f"the float32 `{_clip(ctx.code(func))}(...)`"
     return None
 
 
@@ -438,7 +443,7 @@ def _weighted_functional(ctx: FileContext, call: cst.Call, arg: cst.Arg, name: s
         weight = positional[index]
     if weight is None or not _is_float32_parameter(ctx, weight.value):
         return None
-    return f"`{ctx.code(call.func)}(...)` with the float32 weight `{ctx.code(weight.value)}`"
+    return f"`{_clip(ctx.code(call.func), 20)}(...)` (float32 weight)"
 
 
 def _is_float32_parameter(ctx: FileContext, node: cst.BaseExpression) -> bool:
