@@ -13,6 +13,7 @@ import sys
 from typing import List, Optional, Sequence
 
 from torchlint import __version__, registry
+from torchlint.cache import default_directory as cache_directory
 from torchlint.config import ConfigError, load_config
 from torchlint.discovery import find_files
 from torchlint.output import plural, render_json, text_line
@@ -83,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="skip larger files, reporting TL000 (default 5000000; 0: no cap)")
     parser.add_argument("--timeout", type=_amount(float), default=None, metavar="SECONDS",
                         help="per-file time budget; a slower file is skipped, reporting TL000 (default 20; 0: none)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="cache folder (default: $TORCHLINT_CACHE_DIR, else .torchlint_cache at the project root)")
     parser.add_argument("--version", action="version", version=f"torchlint {__version__}")
     return parser
 
@@ -201,6 +205,7 @@ def _check(argv: Sequence[str]) -> int:
         unsafe_fixes=bool(unsafe),
         per_file_ignores=tuple((g, tuple(c)) for g, c in config.per_file_ignores.items()),
         root=config.root,
+        cache_dir=None if args.no_cache else cache_directory(config.root, args.cache_dir),
         max_file_size=config.max_file_size if args.max_file_size is None else args.max_file_size,
         timeout=config.timeout if args.timeout is None else args.timeout,
     )

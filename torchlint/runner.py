@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from torchlint import registry, supervisor
 from torchlint.discovery import matches_any
@@ -30,6 +30,9 @@ class Job:
     unsafe_fixes: bool = False
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     root: str = "."
+    project: bool = True  # see first-party imports through the project model (analysis/project.py)
+    project_roots: Tuple[str, ...] = ()  # extra import roots (each file's own root is always one)
+    cache_dir: Optional[str] = None  # torchlint/cache.py's folder; None: no cache
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; larger files are skipped (TL000); 0: no cap
     timeout: float = DEFAULT_TIMEOUT  # seconds per file in worker processes; 0: no budget
 
@@ -41,6 +44,7 @@ class FileResult:
     fixed: int = 0
     diff: str = ""
     changed: bool = False
+    deps: Optional[Dict[str, Optional[str]]] = None  # files the analysis consulted -> content hash
 
 
 def _rules_for_file(job: Job, path: str):
@@ -50,6 +54,17 @@ def _rules_for_file(job: Job, path: str):
         if matches_any(path, [glob], job.root):
             ignored.extend(codes)
     return [rules[c] for c in job.rule_codes if not any(c.startswith(i) for i in ignored)]
+
+
+def _lint(job: Job, path: str, text: str, rules) -> FileResult:
+    if not job.project:
+        return FileResult(path, lint_source(path, text, rules))
+    from torchlint.analysis.project import shared_project
+
+    project = shared_project(job.project_roots, job.cache_dir)
+    with project.recording() as deps:
+        findings = lint_source(path, text, rules, project)
+    return FileResult(path, findings, deps=dict(deps))
 
 
 def process_file(job: Job, path: str) -> FileResult:
@@ -69,7 +84,7 @@ def _process(job: Job, path: str) -> FileResult:
         return FileResult(path, [internal_finding(path, str(exc))])
     rules = _rules_for_file(job, path)
     if job.mode == CHECK:
-        return FileResult(path, lint_source(path, source_file.text, rules))
+        return _lint(job, path, source_file.text, rules)
     fixed = fix_source(path, source_file.text, rules, unsafe=job.unsafe_fixes)
     result = FileResult(path, fixed.findings, fixed=fixed.fixed, changed=fixed.source != source_file.text)
     if not result.changed:
@@ -111,7 +126,33 @@ def _failed(job: Job, path: str, how: str, exitcode: Optional[int]) -> FileResul
 
 
 def run(job: Job, paths: Sequence[str], jobs: Optional[int] = None) -> List[FileResult]:
-    """Process every path; results sorted by path whatever the number of processes."""
+    """Process every path; results sorted by path whatever the number of processes.
+
+    With `job.cache_dir`, unchanged files (and unchanged files they consulted) come from the cache
+    and only the rest is linted (torchlint/cache.py)."""
+    run_cache = None
+    if job.cache_dir is not None and job.mode == CHECK:
+        from torchlint.analysis.project import shared_project
+        from torchlint.cache import Cache, RunCache
+
+        settings = {k: v for k, v in asdict(job).items() if k not in ("cache_dir", "timeout")}
+        run_cache = RunCache(Cache(job.cache_dir), settings, paths)
+        project = shared_project(job.project_roots, job.cache_dir)  # before forking: workers inherit it
+        for full, digest in run_cache.hashes.items():
+            if digest is not None:
+                project.set_hash(full, digest)
+        paths = run_cache.misses
+    results = _run(job, paths, jobs)
+    if run_cache is not None:
+        run_cache.store(results)
+        results += [FileResult(path, findings) for path, findings in run_cache.hits.items()]
+        for result in results:
+            result.findings.sort(key=Finding.sort_key)
+        results.sort(key=lambda r: r.path)
+    return results
+
+
+def _run(job: Job, paths: Sequence[str], jobs: Optional[int] = None) -> List[FileResult]:
     jobs = jobs or os.cpu_count() or 1
     jobs = min(jobs, max(1, len(paths) // 4))  # processes only pay off with several files each
     if not paths:

@@ -239,7 +239,8 @@ class Project:
 
     def _search_dirs(self, from_path: str) -> List[str]:
         here = os.path.dirname(os.path.abspath(from_path))
-        roots = [find_root(from_path)] + [r for r in self.roots if r != find_root(from_path)]
+        own = find_root(from_path)
+        roots = [own] + [r for r in self.roots if r != own and here.startswith(r + os.sep)]
         if os.path.isfile(os.path.join(here, "__init__.py")):
             dirs = roots + [here]  # a package module: sys.path holds the project, not its folder
         else:
@@ -704,6 +705,18 @@ def summarise_text(path: str, text: str) -> Optional[dict]:
 
 
 EMPTY = Project(enabled=False)
+_shared: Dict[Tuple[Tuple[str, ...], Optional[str]], Project] = {}
+
+
+def shared_project(roots: Sequence[str], cache_dir: Optional[str] = None) -> Project:
+    """One Project per process for these roots and cache (workers inherit the parent's when forked)."""
+    key = (tuple(roots), cache_dir)
+    if key not in _shared:
+        from torchlint.cache import Cache
+
+        _shared.clear()
+        _shared[key] = Project(roots, cache=Cache(cache_dir) if cache_dir else None)
+    return _shared[key]
 
 
 def project_of(ctx) -> Project:
@@ -711,4 +724,5 @@ def project_of(ctx) -> Project:
     return getattr(ctx, "project", None) or EMPTY
 
 
-__all__ = ["EMPTY", "MARKERS", "Project", "Symbol", "content_hash", "find_root", "project_of", "summarise_text"]
+__all__ = ["EMPTY", "MARKERS", "Project", "Symbol", "content_hash", "find_root", "project_of", "shared_project",
+           "summarise_text"]
