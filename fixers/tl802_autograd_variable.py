@@ -40,6 +40,7 @@ def fix(ctx: FileContext, violation) -> Optional[Fix]:
             edits[other.call] = rewrite(other)
         going = {id(f.call.func) for f in fixable}
         edits.update(drop_unused_imports(ctx, _variable_names(ctx), going))
+        tidy_removed_lines(ctx, edits)
     return Fix(kind, description, edits)
 
 
@@ -129,3 +130,72 @@ def _statement_removal(ctx: FileContext, statement: cst.ImportFrom):
     if line.trailing_whitespace.comment is not None:
         return None
     return line, cst.RemovalSentinel.REMOVE
+
+
+def add_import(ctx: FileContext, edits: Dict[cst.CSTNode, object], statement: str) -> bool:
+    """Add `statement` (`import torch`) after the module's last top-level import, merging with `edits`.
+
+    False when there is no top-level import to put it after (the fix should then not be offered).
+    """
+    anchor = None
+    for line in ctx.module.body:
+        if isinstance(line, cst.SimpleStatementLine) and all(
+            isinstance(s, (cst.Import, cst.ImportFrom)) for s in line.body
+        ):
+            anchor = line
+    if anchor is None:
+        return False
+    new = cst.parse_statement(statement + "\n")
+    current = edits.get(anchor, anchor)
+    if current is cst.RemovalSentinel.REMOVE:  # the anchor itself goes: the new import takes its place
+        edits[anchor] = new
+        return True
+    if isinstance(current, cst.FlattenSentinel):  # another import added here already
+        edits[anchor] = cst.FlattenSentinel([*current.nodes, new])
+        return True
+    body = []
+    for small in anchor.body:  # fold edits of the line's own statements in: `anchor` is replaced whole
+        replaced = edits.pop(small, small)
+        if replaced is not cst.RemovalSentinel.REMOVE:
+            body.append(replaced)
+    if body:
+        body[-1] = body[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+        edits[anchor] = cst.FlattenSentinel([anchor.with_changes(body=body), new])
+    else:
+        edits[anchor] = new
+    return True
+
+
+def is_module_binding(ctx: FileContext, name: str) -> bool:
+    """Is `name` bound by a top-level import (so it is visible in every function)?"""
+    return any(ctx.scope_of(node) is ctx.module for node in ctx.import_bindings().get(name, ()))
+
+
+class _ApplyEdits(cst.CSTTransformer):
+    def __init__(self, edits) -> None:
+        super().__init__()
+        self.edits = edits
+
+    def on_leave(self, original_node, updated_node):
+        return self.edits.get(original_node, updated_node)
+
+
+def tidy_removed_lines(ctx: FileContext, edits: Dict[cst.CSTNode, object]) -> None:
+    """A removed first statement of a block gives its leading lines to the next one.
+
+    Otherwise `if fp16:` / `from torch.cuda import amp` / blank / `scaler = ...` would leave the
+    block starting with a blank line.  The next statement's own edits are folded into it.
+    """
+    for line, replacement in list(edits.items()):
+        if replacement is not cst.RemovalSentinel.REMOVE or not isinstance(line, cst.SimpleStatementLine):
+            continue
+        block = ctx.parent(line)
+        if not isinstance(block, (cst.Module, cst.IndentedBlock)) or block.body[0] is not line:
+            continue
+        following = block.body[1]
+        if following in edits or any(empty.comment is not None for empty in following.leading_lines):
+            continue
+        inner = {node: edits.pop(node) for node in list(edits) if node is not following
+                 and ctx.contains(following, node)}  # fmt: skip
+        tidied = following.visit(_ApplyEdits(inner)) if inner else following
+        edits[following] = tidied.with_changes(leading_lines=line.leading_lines)

@@ -16,9 +16,11 @@ import warnings
 import torch
 import torch.optim.lr_scheduler as lr_scheduler
 
-AMP = {
-    "torch.cuda.amp.autocast": ("torch.amp.autocast", "device_type"),
-    "torch.cuda.amp.GradScaler": ("torch.amp.GradScaler", "device"),
+AMP = {  # deprecated -> (replacement, its device parameter, the device)
+    "torch.cuda.amp.autocast": ("torch.amp.autocast", "device_type", "cuda"),
+    "torch.cuda.amp.GradScaler": ("torch.amp.GradScaler", "device", "cuda"),
+    "torch.cpu.amp.autocast": ("torch.amp.autocast", "device_type", "cpu"),
+    "torch.cpu.amp.GradScaler": ("torch.amp.GradScaler", "device", "cpu"),
 }
 
 
@@ -44,7 +46,7 @@ def _warning_of(make):
 
 def _amp():
     table = {}
-    for old_path, (new_path, device_param) in AMP.items():
+    for old_path, (new_path, device_param, device) in AMP.items():
         old, new = _resolve(old_path), _resolve(new_path)
         old_params, new_params = _params(old), _params(new)
         assert new_params[0].name == device_param, (new_path, new_params[0].name)
@@ -55,16 +57,18 @@ def _amp():
         assert message and "deprecated" in message and new_path.rpartition(".")[2] in message, message
         table[old_path] = {
             "replacement": new_path,
-            "device": "cuda",
+            "device": device,
             "device_param": device_param,
             "old_params": [p.name for p in old_params],
             "new_params": [p.name for p in new_params],
             "warning": message,
         }
-    # autocast's old defaults (dtype float16, cache on) are what the new one picks for "cuda".
-    old_defaults = {p.name: p.default for p in _params(torch.cuda.amp.autocast)}
-    assert old_defaults["dtype"] == torch.get_autocast_dtype("cuda") == torch.float16
-    assert old_defaults["cache_enabled"] is torch.is_autocast_cache_enabled() is True
+        if "autocast" in old_path:  # the old defaults (dtype, cache on) are what the new one picks for the device
+            old_defaults = {p.name: p.default for p in old_params}
+            assert old_defaults["dtype"] == torch.get_autocast_dtype(device), old_path
+            assert old_defaults["cache_enabled"] is torch.is_autocast_cache_enabled() is True
+        else:  # the GradScaler arguments keep their order after the device
+            assert table[old_path]["new_params"][1:] == table[old_path]["old_params"], old_path
     return table
 
 
