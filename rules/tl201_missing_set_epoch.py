@@ -42,6 +42,7 @@ from torchlint.analysis.samplers import (
     sampler_source,
     shuffles,
 )
+from torchlint.analysis.summaries import SAMPLER
 from torchlint.context import FileContext
 from torchlint.findings import Related
 from torchlint.rule import Rule, Violation
@@ -267,7 +268,8 @@ def set_epoch_statement(ctx: FileContext, loop: EpochLoop, item: IteratedLoader,
     source = item.source
     if not source.only_distributed:
         return None  # sometimes another sampler type, which has no set_epoch
-    sampler = visible_spelling(ctx, loop.node, source.sampler_expr)
+    remote_loader = source.remote is not None and source.remote.kind != SAMPLER
+    sampler = None if remote_loader else visible_spelling(ctx, loop.node, source.sampler_expr)
     if sampler is not None:
         call = f"{sampler}.set_epoch({var})"
         return f"if {sampler} is not None:\n    {call}\n" if source.maybe_none else call + "\n"

@@ -68,6 +68,15 @@ class TorchlintChecker:
             # flake8 columns are 0-based here (it adds one when printing).
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
 
+    def _project(self):
+        """The project model around this file, with neighbours' summaries from the CLI's cache folder."""
+        if self.filename in ("-", "(none)", "stdin") or not os.path.isfile(self.filename):
+            return None
+        from torchlint.analysis.project import find_root, shared_project
+        from torchlint.cache import default_directory
+
+        return shared_project((), default_directory(find_root(self.filename)))
+
     def _findings(self, source: str) -> list:
         # In a forked child on a budget: libcst's native parser can crash (SIGSEGV) or run
         # for minutes on hostile input, and that must cost this file, not flake8.
@@ -80,7 +89,7 @@ class TorchlintChecker:
         if len(source) > DEFAULT_MAX_FILE_SIZE:
             return [internal_finding(self.filename, "skipped: the file is over the max-file-size of 5.0 MB")]
         how, value = supervisor.call_with_budget(
-            lint_source, (self.filename, source, self._all_rules()), DEFAULT_TIMEOUT
+            lint_source, (self.filename, source, self._all_rules(), self._project()), DEFAULT_TIMEOUT
         )
         if how == "ok":
             return value

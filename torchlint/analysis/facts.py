@@ -549,7 +549,7 @@ def possible_values(ctx: FileContext, node: cst.BaseExpression, hops: int = 0) -
         return [], True
     if isinstance(node, cst.Name) and not _is_none(node):
         reaching = reaching_assignments(ctx, node)
-        if not reaching and node.value in ctx.import_bindings():
+        if not reaching and _may_be_imported(ctx, node.value):
             remote = _remote_values(ctx, node)
             if remote is not None:
                 return remote
@@ -595,6 +595,12 @@ def possible_values(ctx: FileContext, node: cst.BaseExpression, hops: int = 0) -
             return values, open_
         return [], True
     return [node], False
+
+
+def _may_be_imported(ctx: FileContext, name: str) -> bool:
+    """Bound by an import, or by nothing in the file while it has a star import."""
+    bindings = ctx.import_bindings()
+    return name in bindings or ("*" in bindings and not ctx.names.is_bound(name))
 
 
 def _remote_values(ctx: FileContext, node: cst.BaseExpression) -> Optional[Tuple[List, bool]]:

@@ -56,6 +56,7 @@ from torchlint.analysis import summaries as S
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _MAX_DEPTH = 8
 _NAMESPACE = os.sep  # a namespace package is named by its directory path plus os.sep
+_BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
 
 
 @dataclass(frozen=True)
@@ -531,12 +532,15 @@ class Project:
         from torchlint.names import dotted_name
 
         spelled = dotted_name(call.func)
-        if spelled is None or spelled.split(".", 1)[0] not in ctx.import_bindings():
+        if spelled is None:
             return None
-        if ctx.names.is_bound(spelled.split(".", 1)[0]) and ctx.qualified_name(call.func) is None:
-            # bound twice in the file (an import and something else): unknown
-            if S.names_table(ctx)["names"].get(spelled.split(".", 1)[0], ["ambiguous"])[0] == "ambiguous":
-                return None
+        root = spelled.split(".", 1)[0]
+        bindings = ctx.import_bindings()
+        if root in bindings:
+            if S.names_table(ctx)["names"].get(root, ["ambiguous"])[0] == "ambiguous":
+                return None  # bound twice in the file (an import and something else): unknown
+        elif "*" not in bindings or ctx.names.is_bound(root) or root in _BUILTIN_NAMES:
+            return None  # a local, a builtin, or not imported at all
         return self.resolve(ctx, spelled)
 
     def remote_values(self, ctx, node) -> Optional[Tuple[list, bool]]:
@@ -585,7 +589,8 @@ class Project:
             return None
         values: List[dict] = []
         for value in facts["returns"]:
-            expanded = self._expand(target.path, value, depth, seen | {target})
+            expanded = self._expand(target.path, value, depth if value.get("k") == S.LOADER_OF else depth + 1,
+                                    seen | {target})  # fmt: skip
             if expanded is None:
                 return None
             values.extend(expanded)
@@ -596,6 +601,8 @@ class Project:
         kind = value.get("k")
         if kind in (S.LOADER, S.SAMPLER, S.INSTANCE):
             return [value]
+        if kind == S.LOADER_OF:
+            return [value] if depth == 0 else None  # its sampler is the caller's argument: one hop only
         if kind == S.TUPLE:
             items = []
             for item in value.get("items", []):

@@ -18,7 +18,7 @@ from typing import List, Optional
 import libcst as cst
 
 from torchlint.analysis.facts import has_star_args, possible_values, same_file_class
-from torchlint.analysis.summaries import LOADER, SAMPLER, RemoteValue
+from torchlint.analysis.summaries import LOADER, LOADER_OF, SAMPLER, RemoteValue
 from torchlint.context import FileContext
 
 DATALOADER = "torch.utils.data.DataLoader"
@@ -79,7 +79,9 @@ def is_remote(node, kind: str) -> bool:
 
 
 def is_dataloader_call(ctx: FileContext, node) -> bool:
-    return is_remote(node, LOADER) or isinstance(node, cst.Call) and _is_subclass_call(ctx, node, DATALOADER)
+    if is_remote(node, LOADER) or is_remote(node, LOADER_OF):
+        return True
+    return isinstance(node, cst.Call) and _is_subclass_call(ctx, node, DATALOADER)
 
 
 def is_distributed_sampler_call(ctx: FileContext, node) -> bool:
@@ -126,6 +128,23 @@ class SamplerSource:
 
 def sampler_source(ctx: FileContext, loader_call) -> Optional[SamplerSource]:
     """The shuffling DistributedSampler behind `DataLoader(..., sampler=/batch_sampler=...)`, if any."""
+    if is_remote(loader_call, LOADER_OF):
+        # another file's `make_loader(ds, sampler)` wraps the sampler this call passes it
+        value = loader_call.value
+        call = loader_call.node
+        index = value.get("index")
+        arg = argument(call, value.get("param", ""), index if isinstance(index, int) else None) \
+            if isinstance(call, cst.Call) else None  # fmt: skip
+        if arg is None:
+            return None
+        values, open_ = possible_values(ctx, arg.value)
+        samplers = [v for v in values if is_distributed_sampler_call(ctx, v)]
+        if not samplers or not all(shuffles(s) for s in samplers):
+            return None
+        others = [v for v in values if not is_distributed_sampler_call(ctx, v)]
+        remote = next((s for s in samplers if isinstance(s, RemoteValue)), None)
+        return SamplerSource(call, samplers, arg.value, False, any(_is_none(v) for v in others),
+                             not open_ and all(_is_none(v) for v in others), remote)  # fmt: skip
     if isinstance(loader_call, RemoteValue):
         value = loader_call.value
         return SamplerSource(loader_call.node, [], loader_call.node, bool(value.get("batch")),

@@ -23,6 +23,7 @@ Layout (version `SUMMARY_VERSION`; every key always present)::
     VALUE = {"k": "loader", "line", "sampler_line", "only", "none", "batch"}  # DataLoader over a
                                                                              # shuffling DistributedSampler
           | {"k": "sampler", "line"}                  # a shuffling DistributedSampler
+          | {"k": "loader_of", "param", "index", "line"}  # DataLoader(sampler=<that parameter>)
           | {"k": "call", "f": "spelled.name", "line"} # a call of something this file does not define
           | {"k": "name", "n": "spelled.name", "line"} # an imported name
           | {"k": "instance", "cls": "Net", "line"}    # an instance of a same-file class
@@ -55,6 +56,7 @@ from torchlint.names import dotted_name
 
 SUMMARY_VERSION = 1
 LOADER, SAMPLER, CALL, NAME, INSTANCE, TUPLE = "loader", "sampler", "call", "name", "instance", "tuple"
+LOADER_OF = "loader_of"
 DEPENDENT, INDEPENDENT, UNRESOLVED = "dependent", "independent", "unresolved"
 
 _BUILTINS = frozenset({"print", "len", "isinstance", "type", "id", "str", "repr", "hasattr", "getattr", "setattr",
@@ -252,7 +254,7 @@ def describe(ctx, expr) -> Optional[dict]:
         if samplers.is_dataloader_call(ctx, value):
             source = samplers.sampler_source(ctx, value)
             if source is None:
-                return None
+                return _loader_of_parameter(ctx, value, line)
             sampler_line = _line(ctx, source.local_sampler_calls[0]) if source.local_sampler_calls else line
             return {"k": LOADER, "line": line, "sampler_line": sampler_line, "only": source.only_distributed,
                     "none": source.maybe_none, "batch": source.via_batch_sampler}  # fmt: skip
@@ -273,6 +275,28 @@ def describe(ctx, expr) -> Optional[dict]:
     if spelled is not None and spelled.split(".", 1)[0] in ctx.import_bindings():
         return {"k": NAME, "n": spelled, "line": line}
     return None
+
+
+def _loader_of_parameter(ctx, call: cst.Call, line: int) -> Optional[dict]:
+    """`def make_loader(ds, sampler): return DataLoader(ds, sampler=sampler)`: a loader over whatever
+    sampler the caller passes (LOADER_OF names the parameter and its position)."""
+    from torchlint.analysis import facts, samplers
+    from torchlint.analysis.dataflow import reaching_assignments
+
+    arg = samplers.argument(call, "sampler", samplers.LOADER_SLOTS["sampler"])
+    function = ctx.enclosing(call, (cst.FunctionDef,))
+    if arg is None or not isinstance(arg.value, cst.Name) or function is None:
+        return None
+    if reaching_assignments(ctx, arg.value) or ctx.scope_of(arg.value) is not function:
+        return None
+    params = [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
+    if isinstance(ctx.scope_of(function), cst.ClassDef) and params:
+        params = params[1:]
+    name = arg.value.value
+    if name not in facts.param_names(function):
+        return None
+    index = params.index(name) if name in params else None
+    return {"k": LOADER_OF, "param": name, "index": index, "line": line}
 
 
 # -- functions --------------------------------------------------------------------------------

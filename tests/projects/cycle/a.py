@@ -1,0 +1,3 @@
+from b import make_loader
+
+__all__ = ["make_loader"]

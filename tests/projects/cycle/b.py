@@ -1,0 +1,3 @@
+from a import make_loader
+
+from a import *

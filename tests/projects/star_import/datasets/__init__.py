@@ -1,0 +1,2 @@
+from .builder import *
+from .transforms import *
