@@ -6,8 +6,7 @@ from typing import Iterator, List, Optional
 
 import libcst as cst
 
-from torchlint.analysis.dataflow import reaching_assignments
-from torchlint.analysis.objects import ALWAYS, module_evidence, saved_object, saved_values
+from torchlint.analysis.objects import ALWAYS, module_evidence, saved_object, saved_values, uses_of_assigned_value
 from torchlint.context import FileContext
 from torchlint.rule import Rule, Violation
 
@@ -38,32 +37,6 @@ def is_default_load(ctx: FileContext, call: cst.Call) -> bool:
     return positional <= 2  # torch.load(f, map_location, pickle_module, ...)
 
 
-def _uses_of_assigned_name(ctx: FileContext, value: cst.BaseExpression) -> List[cst.Name]:
-    """The uses that `name = value` reaches, when `value` is assigned to one plain name."""
-    statement = ctx.parent(value)
-    if not (isinstance(statement, cst.Assign) and statement.value is value and len(statement.targets) == 1):
-        return []
-    target = statement.targets[0].target
-    if not isinstance(target, cst.Name):
-        return []
-    scope = ctx.scope_of(statement)
-    uses = []
-    for node in ctx.walk(scope, cst.Name) if scope is not ctx.module else ctx.nodes(cst.Name):
-        if node.value != target.value or node is target or ctx.order(node) < ctx.order(statement):
-            continue
-        parent = ctx.parent(node)
-        if isinstance(parent, cst.Attribute) and parent.attr is node:
-            continue
-        if isinstance(parent, (cst.Arg, cst.Param, cst.AssignTarget, cst.ImportAlias)) and not (
-                isinstance(parent, cst.Arg) and parent.value is node):  # fmt: skip
-            continue
-        if ctx.scope_of(node) is not scope:
-            continue
-        if any(a.statement is statement for a in reaching_assignments(ctx, node)):
-            uses.append(node)
-    return uses
-
-
 def module_use(ctx: FileContext, load: cst.Call) -> Optional[cst.CSTNode]:
     """Where the result of `load` is used as a model (called, `.eval()`, `.parameters()`...), if anywhere."""
     pending: List[cst.BaseExpression] = [load]
@@ -84,7 +57,7 @@ def module_use(ctx: FileContext, load: cst.Call) -> Optional[cst.CSTNode]:
         elif isinstance(parent, cst.Subscript) and parent.value is value and _string_key(parent):
             pending.append(parent)
         elif isinstance(parent, cst.Assign):
-            pending.extend(_uses_of_assigned_name(ctx, value))
+            pending.extend(uses_of_assigned_value(ctx, value))
     return None
 
 

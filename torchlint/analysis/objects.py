@@ -25,7 +25,8 @@ from typing import Callable, List, Optional
 
 import libcst as cst
 
-from torchlint.analysis.dataflow import attribute_assignments, reaching_assignments, self_name
+from torchlint.analysis.dataflow import attribute_assignments, local_assignments, reaching_assignments, self_name
+from torchlint.analysis.facts import param_names
 from torchlint.analysis.modules import is_module_class, nn_classes, project_base_classes, project_class_called
 from torchlint.context import FileContext
 
@@ -287,8 +288,51 @@ def saved_values(ctx: FileContext, node: cst.BaseExpression, follow_names: bool 
                 yield from saved_values(ctx, assignment.value, follow_names, depth + 1)
 
 
+def uses_of_assigned_value(ctx: FileContext, value: cst.BaseExpression) -> List[cst.Name]:
+    """The uses of `name` that `name = value` reaches in its own scope, when `value` is assigned to one
+    plain name ([] otherwise).  Uses in nested functions are not included: see `used_in_nested_scope`."""
+    statement = ctx.parent(value)
+    if not (isinstance(statement, cst.Assign) and statement.value is value and len(statement.targets) == 1):
+        return []
+    target = statement.targets[0].target
+    if not isinstance(target, cst.Name):
+        return []
+    scope = ctx.scope_of(statement)
+    uses = []
+    for node in ctx.walk(scope, cst.Name) if scope is not ctx.module else ctx.nodes(cst.Name):
+        if node.value != target.value or node is target or ctx.order(node) < ctx.order(statement):
+            continue
+        parent = ctx.parent(node)
+        if isinstance(parent, cst.Attribute) and parent.attr is node:
+            continue
+        if isinstance(parent, (cst.Arg, cst.Param, cst.AssignTarget, cst.ImportAlias)) and not (
+                isinstance(parent, cst.Arg) and parent.value is node):  # fmt: skip
+            continue
+        if ctx.scope_of(node) is not scope:
+            continue
+        if any(a.statement is statement for a in reaching_assignments(ctx, node)):
+            uses.append(node)
+    return uses
+
+def used_in_nested_scope(ctx: FileContext, scope: cst.CSTNode, name: str) -> bool:
+    """Is `name` read in a function, lambda or class nested in `scope` (a closure, or a global use)?"""
+    for node in ctx.walk(scope, cst.Name) if scope is not ctx.module else ctx.nodes(cst.Name):
+        if node.value != name or ctx.scope_of(node) is scope:
+            continue
+        parent = ctx.parent(node)
+        if isinstance(parent, cst.Attribute) and parent.attr is node:
+            continue
+        inner = ctx.scope_of(node)
+        binds_locally = bool(local_assignments(ctx, inner).get(name)) or (
+            isinstance(inner, cst.FunctionDef) and name in param_names(inner))  # fmt: skip
+        if not binds_locally:
+            return True
+    return False
+
+
 __all__ = [
     "ALWAYS", "Evidence", "OPTIMIZERS", "SOMETIMES", "WRAPPERS", "evidence", "is_module_value",
     "is_optimizer_value", "is_tensor_value", "is_wrapper_call", "module_evidence", "optimizer_evidence",
-    "saved_object", "saved_values", "slicing_view", "wrapper_class_spellings", "wrapper_evidence",
+    "saved_object", "saved_values", "slicing_view", "used_in_nested_scope", "uses_of_assigned_value",
+    "wrapper_class_spellings", "wrapper_evidence",
 ]  # fmt: skip
