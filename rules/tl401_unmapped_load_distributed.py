@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Set
 
 import libcst as cst
 
+from torchlint.analysis.dataflow import reaching_assignments
 from torchlint.analysis.facts import call_sites
 from torchlint.context import FileContext
-from torchlint.names import dotted_name
 from torchlint.rule import Rule, Violation
 
 LOAD = "torch.load"
@@ -16,13 +16,19 @@ MAP_LOCATION_SLOT = 1  # torch.load(f, map_location=None, ...)
 PROCESS_GROUP_INIT = ("torch.distributed.init_process_group",)
 DDP = ("torch.nn.parallel.DistributedDataParallel",)
 SPAWNERS = ("torch.multiprocessing.spawn", "torch.multiprocessing.start_processes")
-RANK_VARIABLES = {"LOCAL_RANK", "RANK"}
+DISTRIBUTED_SAMPLERS = ("torch.utils.data.distributed.DistributedSampler", "torch.utils.data.DistributedSampler")
 # Guards that keep a block on one process: `if rank == 0:`, `if is_main_process():`.
 _SINGLE_PROCESS_HINTS = ("is_main_process", "is_master", "main_process", "is_rank_zero", "is_global_zero")
+_RANK_VARIABLES = {"RANK", "LOCAL_RANK"}
+_MAX_PATH_HOPS = 4
 
 
 def multiprocess_evidence(ctx: FileContext) -> Optional[str]:
-    """Why this file runs in several processes (a phrase for the message), or None."""
+    """Why this file runs in several processes (a phrase for the message), or None.
+
+    Only what starts or joins a multi-process job counts.  Reading `RANK`/`LOCAL_RANK` from the
+    environment does not: logging helpers and vendored utilities do it in single-process code too.
+    """
     return ctx.memo("tl401.evidence", lambda: _evidence(ctx))
 
 
@@ -31,29 +37,12 @@ def _evidence(ctx: FileContext) -> Optional[str]:
         if ctx.is_name(call.func, *PROCESS_GROUP_INIT):
             return "initialises a process group"
         if ctx.is_name(call.func, *DDP):
-            return "wraps a model in DistributedDataParallel"
+            return "wraps a model in DDP"
         if ctx.is_name(call.func, *SPAWNERS):
-            return "starts workers with torch.multiprocessing.spawn"
-        if _reads_rank_variable(ctx, call):
-            return "reads the rank from the environment"
-    for subscript in ctx.nodes(cst.Subscript):
-        if dotted_name(subscript.value) == "os.environ" and _rank_literal(subscript.slice[0].slice):
-            if not isinstance(ctx.parent(subscript), (cst.AssignTarget, cst.Del)):  # a read, not a set-up
-                return "reads the rank from the environment"
+            return "starts workers with mp.spawn"
+        if ctx.is_name(call.func, *DISTRIBUTED_SAMPLERS):
+            return "builds a DistributedSampler"
     return None
-
-
-def _rank_literal(node) -> bool:
-    value = getattr(node, "value", None)
-    return isinstance(value, cst.SimpleString) and value.evaluated_value in RANK_VARIABLES
-
-
-def _reads_rank_variable(ctx: FileContext, call: cst.Call) -> bool:
-    """`os.environ.get("LOCAL_RANK")`, `os.getenv("RANK", 0)`."""
-    if dotted_name(call.func) not in ("os.environ.get", "os.getenv", "environ.get", "getenv"):
-        return False
-    first = call.args[0].value if call.args else None
-    return isinstance(first, cst.SimpleString) and first.evaluated_value in RANK_VARIABLES
 
 
 def unmapped_load(ctx: FileContext, call: cst.Call) -> bool:
@@ -104,6 +93,126 @@ def _on_one_process(ctx: FileContext, node: cst.CSTNode, depth: int = 0) -> bool
     return bool(sites) and all(_on_one_process(ctx, site, depth + 1) for site in sites)
 
 
+def _mapped_in_sibling_branch(ctx: FileContext, load: cst.Call) -> bool:
+    """`if args.gpu is None: torch.load(p)` / `else: torch.load(p, map_location=loc)` (the ImageNet
+    example): the author chose per branch; the unmapped branch is the one-process-per-node mode."""
+    child = load
+    for ancestor in ctx.ancestors(load):
+        if isinstance(ancestor, cst.FunctionDef):
+            return False
+        if isinstance(ancestor, cst.If) and child is not ancestor.test:
+            other = ancestor.orelse if child is ancestor.body else ancestor.body
+            if other is not None and any(_mapped_load(ctx, call) for call in ctx.walk(other, cst.Call)):
+                return True
+        child = ancestor
+    return False
+
+
+def _mapped_load(ctx: FileContext, call: cst.Call) -> bool:
+    return ctx.is_name(call.func, LOAD) and bool(call.args) and not unmapped_load(ctx, call) and \
+        not any(arg.star for arg in call.args)  # fmt: skip
+
+
+def _per_rank_path(ctx: FileContext, load: cst.Call) -> bool:
+    """`torch.load(f"queue{rank}.pth")`, `os.path.join(d, "mb" + str(args.rank) + ".pth")`: each rank
+    reads back the file it saved from its own device."""
+    path = _path_expression(load)
+    return path is not None and _mentions_rank(ctx, path, 0)
+
+
+def _mentions_rank(ctx: FileContext, expr: cst.BaseExpression, hops: int) -> bool:
+    for node in [expr, *_descendants(ctx, expr)]:
+        if isinstance(node, cst.Name) and _rank_word(node.value):
+            return True
+        if isinstance(node, cst.Attribute) and _rank_word(node.attr.value):
+            return True
+        if isinstance(node, cst.SimpleString) and _rank_literal_string(node):
+            return True
+        if isinstance(node, cst.Name) and hops < _MAX_PATH_HOPS:
+            for assignment in reaching_assignments(ctx, node):
+                if assignment.value is not None and _mentions_rank(ctx, assignment.value, hops + 1):
+                    return True
+    return False
+
+
+def _path_expression(load: cst.Call) -> Optional[cst.BaseExpression]:
+    first = load.args[0]
+    path = next((a.value for a in load.args if a.keyword is not None and a.keyword.value == "f"), None)
+    return path if path is not None or first.keyword is not None else first.value
+
+
+def _file_names(ctx: FileContext, expr: Optional[cst.BaseExpression], hops: int = 0) -> Set[str]:
+    """The file names a path expression spells literally (`"trainfeat.pth"` in `os.path.join(d, ...)`),
+    following local names."""
+    found: Set[str] = set()
+    if expr is None:
+        return found
+    for node in [expr, *_descendants(ctx, expr)]:
+        if isinstance(node, cst.SimpleString):
+            try:
+                value = node.evaluated_value
+            except Exception:  # noqa: BLE001 - an odd literal is simply not a file name
+                continue
+            if isinstance(value, str) and "." in value.rsplit("/", 1)[-1]:
+                found.add(value.rsplit("/", 1)[-1])
+        elif isinstance(node, cst.Name) and hops < _MAX_PATH_HOPS:
+            for assignment in reaching_assignments(ctx, node):
+                if assignment.value is not None:
+                    found |= _file_names(ctx, assignment.value, hops + 1)
+    return found
+
+
+def _saved_from_cpu_in_file(ctx: FileContext, load: cst.Call) -> bool:
+    """`torch.save(feats.cpu(), os.path.join(out, "trainfeat.pth"))` elsewhere in the file: the file of
+    that name holds CPU tensors, so loading it needs no `map_location`."""
+    names = _file_names(ctx, _path_expression(load))
+    if not names:
+        return False
+    for call in ctx.nodes(cst.Call):
+        if not ctx.is_name(call.func, "torch.save") or len(call.args) < 2 or call.args[0].keyword is not None:
+            continue
+        saved = call.args[0].value
+        on_cpu = isinstance(saved, cst.Call) and isinstance(saved.func, cst.Attribute) and \
+            saved.func.attr.value == "cpu"  # fmt: skip
+        target = next((a for a in call.args if a.keyword and a.keyword.value == "f"), call.args[1])
+        if on_cpu and names & _file_names(ctx, target.value):
+            return True
+    return False
+
+
+def _tensor_free_state(ctx: FileContext, load: cst.Call) -> bool:
+    """A scheduler's state or saved arguments hold plain numbers, no tensors to misplace:
+    `scheduler.load_state_dict(torch.load(".../scheduler.pt"))`, `torch.load("training_args.bin")`."""
+    for name in _file_names(ctx, _path_expression(load)):
+        stem_words = name.rsplit(".", 1)[0].lower().replace("-", "_").split("_")
+        if "scheduler" in stem_words or "args" in stem_words:
+            return True
+    parent = ctx.parent(ctx.parent(load))
+    if isinstance(parent, cst.Call) and isinstance(parent.func, cst.Attribute) and \
+            parent.func.attr.value == "load_state_dict":  # fmt: skip
+        receiver = (ctx.code(parent.func.value) or "").lower()
+        return "sched" in receiver
+    return False
+
+
+def _descendants(ctx: FileContext, expr: cst.BaseExpression):
+    for node_type in (cst.Name, cst.Attribute, cst.SimpleString):
+        yield from ctx.walk(expr, node_type)
+
+
+def _rank_word(name: str) -> bool:
+    """`rank`, `local_rank`, `args.rank`, `get_rank`, `global_rank` -- not `node_rank` (one per machine)."""
+    parts = name.lower().split("_")
+    return ("rank" in parts and "node" not in parts) or name.lower() in ("localrank", "getrank")
+
+
+def _rank_literal_string(node: cst.SimpleString) -> bool:
+    try:
+        return node.evaluated_value in _RANK_VARIABLES
+    except Exception:  # noqa: BLE001 - byte strings and odd prefixes are simply not rank names
+        return False
+
+
 def _rank_zero_test(ctx: FileContext, test: cst.BaseExpression) -> bool:
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         return False  # `if not is_main_process():` runs everywhere else
@@ -130,10 +239,18 @@ class UnmappedLoadDistributed(Rule):
         torch.cuda.is_available() is False").  Pass `map_location` (`"cpu"`, or the rank's own
         device) whenever several processes load.
 
-        torchlint reports loads in files that initialise a process group, wrap a model in
-        `DistributedDataParallel`, read `LOCAL_RANK`/`RANK` from the environment, or start
-        workers with `torch.multiprocessing.spawn`; not loads guarded to rank 0, and not a
-        reload of a file the same function has just saved.
+        torchlint reports loads in files that start or join a multi-process job: they initialise
+        a process group, wrap a model in `DistributedDataParallel`, build a `DistributedSampler`
+        or start workers with `torch.multiprocessing.spawn`.  Merely reading `RANK`/`LOCAL_RANK`
+        from the environment is not enough (logging helpers do it in single-process code).  Not
+        reported: loads guarded to rank 0; a reload of a file the same function has just saved; a
+        load whose path is built from the rank (`f"queue{rank}.pth"`: each rank reads back what it
+        saved from its own device); a file the same module saves from the CPU (`torch.save(x.cpu(),
+        ...)` to that file name); a scheduler's state or saved arguments (`scheduler.pt`,
+        `training_args.bin`: plain numbers, no tensors); and a load whose sibling branch of the same `if` passes
+        `map_location` (`if args.gpu is None: torch.load(p)` / `else: torch.load(p, map_location=
+        loc)`, the ImageNet example's idiom, where the unmapped branch is the one-process-per-node
+        mode).
     """
     bad = """
         import torch
@@ -148,6 +265,7 @@ class UnmappedLoadDistributed(Rule):
 
         dist.init_process_group("nccl")
         model.load_state_dict(torch.load("checkpoint.pt", map_location="cpu"))
+        queue = torch.load(f"queue{dist.get_rank()}.pth")  # each rank's own file
     """
     fix_does = """
         Adds `map_location="cpu"`.  Unsafe in general: code that uses the loaded tensors
@@ -155,7 +273,8 @@ class UnmappedLoadDistributed(Rule):
         result only flows into `load_state_dict`, which copies values onto the parameters' own
         devices.
     """
-    requires_text = (("load",), ("init_process_group", "DistributedDataParallel", "RANK", "multiprocessing"))
+    requires_text = (("load",), ("init_process_group", "DistributedDataParallel", "DistributedSampler",
+                                 "multiprocessing"))  # fmt: skip
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         evidence = None
@@ -167,10 +286,13 @@ class UnmappedLoadDistributed(Rule):
                 return
             if _saved_here_before(ctx, call) or _on_one_process(ctx, call):
                 continue
+            if _mapped_in_sibling_branch(ctx, call) or _per_rank_path(ctx, call):
+                continue
+            if _saved_from_cpu_in_file(ctx, call) or _tensor_free_state(ctx, call):
+                continue
             yield self.violation(
                 ctx,
                 call,
-                f"`torch.load()` without `map_location` in code that runs on several processes (this file "
-                f"{evidence}): every rank restores the tensors onto the device they were saved from, "
-                f"usually cuda:0; pass `map_location=\"cpu\"` (or the rank's device)",
+                f"`torch.load()` without `map_location` in multi-process code (this file {evidence}): all ranks "
+                f"load onto one GPU; pass `map_location=\"cpu\"`",
             )

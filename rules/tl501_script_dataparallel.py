@@ -7,7 +7,12 @@ from typing import Iterator, List, Optional
 
 import libcst as cst
 
-from torchlint.analysis.dataflow import attribute_assignments, reaching_assignments, self_name
+from torchlint.analysis.dataflow import (
+    attribute_assignments,
+    reaching_assignments,
+    reaching_attribute_assignments,
+    self_name,
+)
 from torchlint.context import FileContext
 from torchlint.rule import Rule, Violation
 
@@ -45,6 +50,11 @@ class ScriptDataParallel(Rule):
         Compile the wrapped model, `m.module`, which also keeps the saved archive free of
         multi-GPU plumbing.  Note that TorchScript is deprecated in favour of `torch.export`,
         which has the same requirement: export the underlying module, not the wrapper.
+
+        For `self.model` inside a method, the method's own assignments before the call decide
+        first: `self.model = torch.jit.script(self.model)` in `__init__` is fine even when a later
+        method wraps `self.model` in `DistributedDataParallel`; only when the method leaves the
+        value open do wraps elsewhere in the class count.
     """
     bad = """
         import torch
@@ -80,13 +90,13 @@ class ScriptDataParallel(Rule):
                 continue
             where = "" if evidence.how_often == ALWAYS else " on some paths"
             short = entry.rsplit(".", 1)[1]
-            yield self.violation(
-                ctx,
-                target.value,
-                f"`torch.jit.{short}()` is given `{ctx.code(target.value)}`, which is a data-parallel "
-                f"wrapper{where}: TorchScript cannot compile its `forward(*inputs, **kwargs)`; "
-                f"compile the wrapped model `.module` instead",
-            )
+            code = ctx.code(target.value)
+            message = (f"`torch.jit.{short}()` on `{code}`, a data-parallel wrapper{where}: its `forward(*inputs, "
+                       f"**kwargs)` cannot be compiled; compile `{code}.module` instead")  # fmt: skip
+            if len(message) > 160:
+                message = (f"`torch.jit.{short}()` on a data-parallel wrapper{where}: its `forward(*inputs, "
+                           f"**kwargs)` cannot be compiled; compile its `.module` instead")  # fmt: skip
+            yield self.violation(ctx, target.value, message)
 
 
 def module_argument(call: cst.Call, keyword: str) -> Optional[cst.Arg]:
@@ -115,10 +125,27 @@ def wrapper_evidence(ctx: FileContext, node: cst.BaseExpression) -> Optional[Wra
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
         if node.value.value != self_name(ctx, node):
             return None
-        class_def = ctx.enclosing(node, (cst.ClassDef,))
-        assigned = attribute_assignments(ctx, class_def, node.attr.value) if class_def else []
-        wrappers = [a.value for a in assigned if _is_wrapper_call(ctx, a.value)]
-        if not wrappers:
-            return None
-        return WrapperEvidence(ALWAYS if len(wrappers) == len(assigned) else SOMETIMES, wrappers)
+        return _attribute_evidence(ctx, node)
     return None
+
+
+def _attribute_evidence(ctx: FileContext, node: cst.Attribute) -> Optional[WrapperEvidence]:
+    """`self.m`: the method's own assignments before the use decide first; only when they leave the
+    value open do the assignments elsewhere in the class count (and then only as "sometimes")."""
+    reaching = reaching_attribute_assignments(ctx, node)
+    own_wrappers = [a.value for a in reaching if _is_wrapper_call(ctx, a.value)]
+    if reaching and reaching[-1].unconditional:
+        if not own_wrappers:
+            return None
+        return WrapperEvidence(ALWAYS if len(own_wrappers) == len(reaching) else SOMETIMES, own_wrappers)
+    method = ctx.enclosing(node, (cst.FunctionDef,))
+    if method is not None and method.name.value == "__init__":
+        # Nothing before this point of `__init__` wrapped it (later methods run after `__init__`).
+        return WrapperEvidence(SOMETIMES, own_wrappers) if own_wrappers else None
+    class_def = ctx.enclosing(node, (cst.ClassDef,))
+    assigned = attribute_assignments(ctx, class_def, node.attr.value) if class_def else []
+    wrappers = [a.value for a in assigned if _is_wrapper_call(ctx, a.value)]
+    if not wrappers:
+        return None
+    always = len(wrappers) == len(assigned) and not reaching
+    return WrapperEvidence(ALWAYS if always else SOMETIMES, wrappers)

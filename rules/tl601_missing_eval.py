@@ -16,12 +16,14 @@ from torchlint.analysis.modes import (
     TRAIN,
     UNKNOWN,
     call_sites,
+    constructor_or_call_sites,
     eval_data_loop,
     eval_role_name,
     first_training_call,
     grad_disabled_function,
     grad_disabled_with,
     imported_roots,
+    injected_attribute,
     is_training_call,
     mode_calls_in,
     model_expression,
@@ -42,7 +44,7 @@ _LOOPS = (cst.For, cst.While)
 # Monte Carlo dropout keeps dropout on at inference on purpose.
 _DELIBERATE_TRAIN_MODE = {"mc", "mcdropout", "uncertainty", "bayesian", "monte", "carlo"}
 _MODEL_LIKE = re.compile(r"model|net", re.I)
-_NOT_MODEL = re.compile(r"loss|criterion|metric|fn$|func|tokenizer|transform|scheduler", re.I)
+_NOT_MODEL = re.compile(r"loss|criterion|metric|psnr|ssim|lpips|fn$|func|tokenizer|transform|scheduler", re.I)
 _MAX_CALLER_DEPTH = 3
 
 
@@ -70,12 +72,20 @@ class MissingEval(Rule):
         statistics of each evaluation batch *and updates its running statistics with them*, so
         evaluating on the validation set silently changes the model you will save.
 
+        Call `model.eval()` before evaluating, and `model.train()` before training again.
+
         torchlint follows the model through same-file callers: `validate(model)` is fine when every
-        call of it is preceded by `model.eval()`.  It reports when it can see that the model's class
-        (defined in the same file, directly or through its submodules) has dropout, batch norm or
-        instance norm with running statistics, or reads `self.training`; for a model whose class it
-        cannot see, it reports only inside `no_grad`/`inference_mode` in a function or loop whose name
-        says evaluation (`validate`, `test_loader`...).  A class with no such layers is never reported.
+        call of it is preceded by `model.eval()`, and so is a wrapper (`Predictor(model)` storing
+        `self.model = model`) when every construction of it in the file is handed a model already in
+        eval mode.  It reports when it can see that the model's class (defined in the same file,
+        directly or through its submodules) has dropout (including `nn.LSTM`/`GRU`/`RNN` with
+        `num_layers > 1` and `dropout > 0`, `nn.MultiheadAttention(dropout > 0)` and the
+        `nn.Transformer*` layers, judged from their constructor arguments: `dropout=0` does not count),
+        batch norm or instance norm with running statistics, or reads `self.training`; for a model
+        whose class it cannot see, it reports only inside `no_grad`/`inference_mode` in a function or
+        loop whose name says evaluation (`validate`, `test_loader`...).  A class with no such layers is
+        never reported, nor are losses and metrics (`nn.MSELoss()`, `PSNR()`, `SSIM()`, `LPIPS()`, a
+        module of the file with no layers at all).
     """
     bad = """
         import torch
@@ -129,26 +139,34 @@ class MissingEval(Rule):
                 continue
             reported.add(identity)
             plans[id(evaluation.use)] = evaluation
-            key = evaluation.key
-            if status.verdict == DEPENDENT:
-                why = f"{status.evidence}, which behave differently in training mode (dropout stays on, batch " \
-                      f"norm uses and updates batch statistics)"  # fmt: skip
-            else:
-                why = "if it has dropout or batch norm layers they stay active (random outputs, running " \
-                      "statistics updated by evaluation data)"  # fmt: skip
-            yield self.violation(
-                ctx,
-                evaluation.use,
-                f"`{key}` is evaluated {_where(ctx, evaluation)} without `{key}.eval()` on any path torchlint "
-                f"can see: {why}; call `{key}.eval()` before evaluating and `{key}.train()` before training again",
-            )
+            yield self.violation(ctx, evaluation.use, _message(ctx, evaluation, status))
+
+
+_MAX_MESSAGE = 160
+
+
+def _message(ctx: FileContext, evaluation: Evaluation, status) -> str:
+    """One clause of what is wrong and what to do, at most 160 characters (the story is in `why`)."""
+    key = evaluation.key
+    todo = f"call `{key}.eval()` first"
+    candidates = []
+    for where in (_where(ctx, evaluation), ""):
+        at = f" {where}" if where else ""
+        if status.verdict == DEPENDENT:
+            candidates.append(f"`{key}` is evaluated{at} in training mode ({status.evidence}); {todo}")
+            candidates.append(f"`{key}` is evaluated{at} in training mode (it has dropout or batch norm); {todo}")
+        else:
+            candidates.append(f"`{key}` is evaluated{at} without `{key}.eval()`: any dropout or batch norm stays in "
+                              f"training mode; {todo}")  # fmt: skip
+    return next((c for c in candidates if len(c) <= _MAX_MESSAGE), candidates[-1])
 
 
 def _where(ctx: FileContext, evaluation: Evaluation) -> str:
     if evaluation.with_node is not None:
-        return "under `torch.no_grad()`/`inference_mode()`"
+        return "under `no_grad`"
     if evaluation.data_loop is not None:
-        return f"in a loop over `{ctx.code(evaluation.data_loop.iter)}`"
+        iterated = ctx.code(evaluation.data_loop.iter)
+        return f"in a loop over `{iterated}`" if len(iterated) <= 30 else "in an evaluation loop"
     if evaluation.function is not None:
         return f"in `{evaluation.function.name.value}()`"
     return "here"
@@ -341,7 +359,9 @@ def mode_is_chosen(ctx: FileContext, use: cst.CSTNode, key: str, depth: int = 0)
     if root == self_name(ctx, use):
         class_def = ctx.enclosing(function, (cst.ClassDef,))
         methods = [m for m in ctx.walk(class_def, cst.FunctionDef) if ctx.scope_of(m) is class_def]
-        return any(_chooses(ctx, c, key, True) for m in methods for c in mode_calls_in(ctx, m))
+        if any(_chooses(ctx, c, key, True) for m in methods for c in mode_calls_in(ctx, m)):
+            return True
+        return _injected_in_eval_mode(ctx, class_def, key, depth)
     if root in param_names(function) and root not in local_assignments(ctx, function):
         if referenced_other_than_called(ctx, function):
             return True  # called from places we cannot see
@@ -375,6 +395,39 @@ def mode_is_chosen(ctx: FileContext, use: cst.CSTNode, key: str, depth: int = 0)
         if any(_chooses(ctx, c, key, False) for c in mode_calls_in(ctx, other)):
             return True
     return False
+
+
+def _injected_in_eval_mode(ctx: FileContext, class_def: cst.ClassDef, key: str, depth: int) -> bool:
+    """`model.eval(); predictor = Predictor(model)` whose `__init__` stores `self.model = model`: the
+    model each same-file construction hands in is in eval mode (and nothing else assigned there is
+    a fresh model of this file)."""
+    parts = key.split(".")
+    if len(parts) < 2:
+        return False
+    injected = injected_attribute(ctx, class_def, parts[1])
+    if injected is None:
+        return False
+    init, param, others = injected
+    for other in others:
+        if other.value is None or _constructs_same_file_class(ctx, other.value) or \
+                model_status(ctx, other.value).verdict == DEPENDENT:  # fmt: skip
+            return False
+    rest = "".join("." + part for part in parts[2:])
+    sites = constructor_or_call_sites(ctx, init)
+    passed_somewhere = False
+    for site in sites:
+        passed = bind_arguments(ctx, site, init).get(param)
+        if passed is None:
+            continue  # the parameter's default, not a model handed in
+        passed_somewhere = True
+        outer = model_key(passed)
+        if outer is None:
+            if _constructs_same_file_class(ctx, passed):
+                return False
+            continue  # `Predictor(get_model())`: a model we cannot follow
+        if not mode_is_chosen(ctx, site, outer + rest, depth + 1):
+            return False
+    return passed_somewhere
 
 
 # Loaders from elsewhere often return models in eval mode (`from_pretrained`, a `load_model()` that calls

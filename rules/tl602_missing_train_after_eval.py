@@ -15,10 +15,14 @@ from torchlint.analysis.modes import (
     TRAIN,
     UNKNOWN,
     ModeCall,
+    backward_through,
     first_training_call,
+    is_training_call,
     mode_calls_in,
     model_status,
+    param_names,
     related,
+    words,
 )
 from torchlint.context import FileContext
 from torchlint.names import dotted_name
@@ -52,9 +56,12 @@ class MissingTrainAfterEval(Rule):
         diverge).
 
         torchlint reports a loop that runs a training step (a backward pass or optimizer step, directly
-        or in a same-file function), puts a model whose parameters an optimizer gets in eval mode, and
-        has no `model.train()` (nor a call it cannot see that is handed the model) anywhere in its body.
-        A model whose class is known to have no dropout or batch norm is not reported.
+        or in a same-file function), puts a model that is trained in eval mode, and has no
+        `model.train()` (nor a call it cannot see that is handed the model) anywhere in its body.  A
+        model is trained when an optimizer gets its parameters, or -- for an optimizer handed in as a
+        parameter (`def run(net, data, optimizer, n_epochs)`) -- when the loop steps that optimizer
+        and back-propagates a loss computed from the model's output (outside `no_grad`, the model not
+        frozen).  A model whose class is known to have no dropout or batch norm is not reported.
     """
     bad = """
         import torch
@@ -89,7 +96,7 @@ class MissingTrainAfterEval(Rule):
         in training mode whatever the previous epoch's evaluation left.  Offered when the evaluation
         comes after the training step in the loop body (the usual train-then-validate order).
     """
-    requires_text = (("eval", "train"), ("parameters",), ("backward", "step"))
+    requires_text = (("eval", "train"), ("backward", "step"))
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         plans = ctx.memo("tl602.plans", dict)
@@ -103,10 +110,18 @@ class MissingTrainAfterEval(Rule):
             yield self.violation(
                 ctx,
                 stuck.eval_call.node,
-                f"`{key}` is put in eval mode inside the epoch loop{via} but never back in training mode in it: "
-                f"from the second epoch on it trains with dropout off and batch-norm statistics frozen; call "
-                f"`{key}.train()` at the top of the loop body",
+                _message(key, via),
             )
+
+
+def _message(key: str, via: str) -> str:
+    """What is wrong and what to do, at most 160 characters (the story is in `why`)."""
+    for through in (via, ""):
+        message = (f"`{key}` is left in eval mode by the epoch loop{through}: later epochs train in eval mode; call "
+                   f"`{key}.train()` at the top of the loop")  # fmt: skip
+        if len(message) <= 160:
+            return message
+    return message
 
 
 def _is_direct(mode_call: ModeCall) -> bool:
@@ -123,7 +138,9 @@ def stuck_loops(ctx: FileContext) -> List[StuckInEval]:
             continue
         calls = mode_calls_in(ctx, loop)
         for key, first_eval in _keys_left_in_eval(ctx, loop, calls).items():
-            if _rebound_in(ctx, loop, key) or not _optimized(ctx, key):
+            if _rebound_in(ctx, loop, key):
+                continue
+            if not (_optimized(ctx, key) or _trained_by_handed_in_optimizer(ctx, loop, key)):
                 continue
             expression = _expression_of(first_eval, key)
             if expression is not None and model_status(ctx, expression).verdict == INDEPENDENT:
@@ -199,6 +216,44 @@ def _optimized(ctx: FileContext, key: str) -> bool:
             continue
         if ctx.enclosing(call, (cst.Arg,)) is not None:
             return True
+    return False
+
+
+# A model that is only ever run to produce targets is not trained, whatever its loss feeds.
+_NOT_TRAINED_WORDS = {"teacher", "target", "ema", "frozen", "reference", "ref"}
+
+
+def _trained_by_handed_in_optimizer(ctx: FileContext, loop: cst.CSTNode, key: str) -> bool:
+    """`def run(net, data, optimizer, n_epochs)`: the optimizer comes in as a parameter (its
+    `net.parameters()` are elsewhere), the loop steps it and back-propagates a loss computed from
+    `key`'s forward -- `key` is the model being trained, unless it is frozen."""
+    function = ctx.enclosing(loop, (cst.FunctionDef,))
+    if function is None or set(words(key.rsplit(".", 1)[-1])) & _NOT_TRAINED_WORDS:
+        return False
+    handed_in = param_names(function) - set(local_assignments(ctx, function))
+    steps = False
+    for call in ctx.walk(loop, cst.Call):
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "step" and is_training_call(ctx, call):
+            steps = steps or (dotted_name(func.value) or "").split(".", 1)[0] in handed_in
+    return steps and not _frozen(ctx, key) and backward_through(ctx, loop, key)
+
+
+def _frozen(ctx: FileContext, key: str) -> bool:
+    """`for p in net.parameters(): p.requires_grad = False`, `net.requires_grad_(False)`."""
+    for call in ctx.nodes(cst.Call):
+        func = call.func
+        if not isinstance(func, cst.Attribute):
+            continue
+        owner = dotted_name(func.value)
+        if owner is None or not related(ctx, key, _strip_module(owner)):
+            continue
+        if func.attr.value == "requires_grad_":
+            return True
+        if func.attr.value in ("parameters", "named_parameters"):
+            statement = ctx.enclosing(call, (cst.For,)) or ctx.statement_of(call)
+            if statement is not None and "requires_grad" in ctx.code(statement):
+                return True
     return False
 
 

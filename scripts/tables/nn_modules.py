@@ -26,6 +26,14 @@ under its canonical name (`torch.nn.Conv2d`, as in aliases.json).  Schema:
         "variants": [{"args": {"<flag>": bool, ...}, "parameters": bool, "buffers": bool,
                       "mode_dependent": bool}, ...],
                                      # every combination of the flags above, measured
+        "thresholds": {"<init param>": {"low": number, "high": number}},
+                                     # numeric constructor parameters (a dropout rate, a layer
+                                     # count) that change mode_dependent: measured at `low` and
+                                     # at `high`; a value <= low behaves as at low, a value > low
+                                     # as at high (nn.LSTM: dropout 0 or num_layers 1 => no dropout)
+        "threshold_variants": [{"args": {"<param>": number, ...}, "mode_dependent": bool}, ...],
+                                     # every combination of low/high of the thresholds, measured
+                                     # (boolean flags at their defaults)
         "functional": null | {       # stateless modules whose forward is exactly one call:
             "function": str,         # "torch.nn.functional.relu", "torch.flatten"...
             "args": [{"keyword": str | null, "from": "forward" | "init" | "constant",
@@ -55,6 +63,7 @@ import json
 import os
 import sys
 import textwrap
+import typing
 
 import torch
 import torch.nn as nn
@@ -90,6 +99,9 @@ SAMPLE_ARGS = {
 GUESSES = {"kernel_size": 2, "output_size": 2, "upscale_factor": 2, "downscale_factor": 2, "groups": 2,
            "padding": 1, "size": 2, "normalized_shape": 4, "num_heads": 2, "nhead": 2}  # fmt: skip
 CONTAINERS = {"Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Container"}
+# Numeric constructor parameters probed for mode dependence: (low, high).  Only those that change
+# the measured answer are written to the table.
+THRESHOLD_PROBES = {"p": (0.0, 0.5), "dropout": (0.0, 0.5), "num_layers": (1, 2)}
 # Sample inputs tried, in order, until forward accepts one.
 SHAPES = [(2, 4), (2, 4, 8), (2, 4, 8, 8), (2, 4, 8, 8, 8), (4,), (2, 4, 4)]
 
@@ -101,9 +113,23 @@ def _module_classes():
         yield name, value
 
 
+def _init_signature(cls):
+    """The constructor's signature; for `__init__(self, *args, **kwargs)` with typed overloads
+    (nn.LSTM, nn.GRU, nn.RNN), the first overload that names its parameters.  Not for containers,
+    whose overloads are alternative call forms (`Sequential(*modules)` / `Sequential(OrderedDict)`)."""
+    signature = inspect.signature(cls.__init__)
+    rest = list(signature.parameters.values())[1:]
+    if cls.__name__ not in CONTAINERS and all(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in rest):
+        for overload in typing.get_overloads(cls.__init__):
+            candidate = inspect.signature(overload)
+            if any(p.kind == p.POSITIONAL_OR_KEYWORD for p in list(candidate.parameters.values())[1:]):
+                return candidate
+    return signature
+
+
 def _init_params(cls):
     try:
-        signature = inspect.signature(cls.__init__)
+        signature = _init_signature(cls)
     except (TypeError, ValueError):
         return []
     params = []
@@ -241,6 +267,35 @@ def _flags_and_variants(cls, kwargs, init, base):
         if facts is not None and names:
             variants.append({"args": args, **{k: facts[k] for k in _FACT_KEYS}})
     return flags, variants
+
+
+def _thresholds(cls, kwargs, init):
+    """Numeric parameters whose low/high values change mode dependence, and every combination."""
+    numeric = {}
+    for param in init:
+        name, default = param["name"], param["default"]
+        if name in THRESHOLD_PROBES and name not in kwargs and _is_number(default):
+            numeric[name] = THRESHOLD_PROBES[name]
+    names = sorted(numeric)
+    variants = []
+    for values in itertools.product(*(numeric[n] for n in names)):
+        args = dict(zip(names, values))
+        facts = _facts(cls, {**kwargs, **args})
+        if facts is None:
+            return {}, []
+        variants.append({"args": args, "mode_dependent": facts["mode_dependent"]})
+    if len({v["mode_dependent"] for v in variants}) < 2:
+        return {}, []
+    thresholds = {n: {"low": numeric[n][0], "high": numeric[n][1]} for n in names}
+    return thresholds, variants
+
+
+def _is_number(default):
+    try:
+        value = ast.literal_eval(default) if default is not None else None
+    except (ValueError, SyntaxError):
+        return False
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 # -- functional equivalents ---------------------------------------------------------------
@@ -389,11 +444,12 @@ def _entry(name, cls):
     entry = {
         "parameters": None, "buffers": None, "mode_dependent": False, "mode_evidence": "source",
         "loss": loss, "container": name in CONTAINERS, "init": init, "flags": {}, "variants": [],
-        "functional": None,
+        "thresholds": {}, "threshold_variants": [], "functional": None,
     }  # fmt: skip
     if base is not None:
         entry.update(base)
         entry["flags"], entry["variants"] = _flags_and_variants(cls, kwargs, init, base)
+        entry["thresholds"], entry["threshold_variants"] = _thresholds(cls, kwargs, init)
     stateless = base is not None and not (base["parameters"] or base["buffers"] or base["mode_dependent"])
     if stateless and not loss and name not in CONTAINERS:
         entry["functional"] = _functional(cls, init)

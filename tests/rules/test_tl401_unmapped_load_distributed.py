@@ -1,4 +1,5 @@
-"""TL401 unmapped-load-distributed: each kind of multi-process evidence, look-alikes, the unsafe fix."""
+"""TL401 unmapped-load-distributed: each kind of multi-process evidence, look-alikes (the ImageNet `args.gpu is None`
+idiom, per-rank files, an environment read alone), the unsafe fix."""
 
 import pytest
 
@@ -27,17 +28,66 @@ POSITIVES = {
             net.load_state_dict(th.load("w.pt"))
             return DDP(net, device_ids=[rank])
     """,
-    "local-rank-environ": """
+    "distributed-sampler": """
+        import torch
+        from torch.utils.data.distributed import DistributedSampler
+        def build(dataset, args):
+            sampler = DistributedSampler(dataset)
+            state = torch.load(args.resume)
+            return sampler, state
+    """,
+    "env-read-plus-process-group": """
         import os
         import torch
+        import torch.distributed as dist
         local_rank = int(os.environ["LOCAL_RANK"])
+        dist.init_process_group("nccl")
         ckpt = torch.load(args.resume)
     """,
-    "rank-getenv": """
+    "sibling-branch-has-no-mapped-load": """
+        import torch
+        import torch.multiprocessing as mp
+        def main_worker(gpu, args):
+            if args.gpu is None:
+                checkpoint = torch.load(args.resume)
+            else:
+                checkpoint = None
+        mp.spawn(main_worker, nprocs=2, args=(None,))
+    """,
+    "path-built-from-world-size-not-rank": """
         import os
-        from torch import load
-        rank = int(os.getenv("RANK", "0"))
-        ckpt = load(args.resume)
+        import torch
+        import torch.distributed as dist
+        dist.init_process_group("nccl")
+        path = os.path.join(args.dump_path, "queue" + str(args.world_size) + ".pth")
+        queue = torch.load(path)
+    """,
+    "saved-from-gpu-in-the-file": """
+        import os
+        import torch
+        import torch.distributed as dist
+        def save(model, out):
+            if dist.get_rank() == 0:
+                torch.save(model.state_dict(), os.path.join(out, "best.pth"))
+        def resume(model, out):
+            dist.init_process_group("nccl")
+            model.load_state_dict(torch.load(os.path.join(out, "best.pth")))
+    """,
+    "optimizer-state-of-a-legacy-fine-tuning-script": """
+        import os
+        import torch
+        def train(args, model, optimizer, scheduler):
+            if args.local_rank != -1:
+                torch.distributed.init_process_group(backend="nccl")
+            if os.path.isfile(os.path.join(args.model_name, "optimizer.pt")):
+                optimizer.load_state_dict(torch.load(os.path.join(args.model_name, "optimizer.pt")))
+                scheduler.load_state_dict(torch.load(os.path.join(args.model_name, "scheduler.pt")))
+    """,
+    "path-built-from-node-rank": """
+        import torch
+        import torch.distributed as dist
+        dist.init_process_group("nccl")
+        state = torch.load(f"node{args.node_rank}.pth")
     """,
     "mp-spawn": """
         import torch
@@ -132,6 +182,100 @@ NEGATIVES = {
             if is_main_process():
                 load_for_eval("ckpt.pt")
     """,
+    "imagenet-example-gpu-is-none-idiom": """
+        import torch
+        import torch.multiprocessing as mp
+        def main_worker(gpu, ngpus_per_node, args):
+            if args.resume:
+                if args.gpu is None:
+                    checkpoint = torch.load(args.resume)
+                else:
+                    loc = "cuda:{}".format(args.gpu)
+                    checkpoint = torch.load(args.resume, map_location=loc)
+                model.load_state_dict(checkpoint["state_dict"])
+        def main(args):
+            mp.spawn(main_worker, nprocs=4, args=(4, args))
+    """,
+    "elif-chain-with-mapped-branches": """
+        import torch
+        import torch.distributed as dist
+        dist.init_process_group("nccl")
+        if args.gpu is None:
+            checkpoint = torch.load(args.resume)
+        elif args.cpu:
+            checkpoint = torch.load(args.resume, map_location="cpu")
+        else:
+            checkpoint = torch.load(args.resume, map_location=f"cuda:{args.gpu}")
+    """,
+    "per-rank-queue-through-a-variable": """
+        import os
+        import torch
+        import torch.nn as nn
+        def main(args, model):
+            model = nn.parallel.DistributedDataParallel(model, device_ids=[args.gpu_to_work_on])
+            queue_path = os.path.join(args.dump_path, "queue" + str(args.rank) + ".pth")
+            if os.path.isfile(queue_path):
+                queue = torch.load(queue_path)["queue"]
+    """,
+    "per-rank-memory-bank-get-rank": """
+        import torch
+        import torch.distributed as dist
+        dist.init_process_group("nccl")
+        bank = torch.load(f"{args.dump_path}/mb{dist.get_rank()}.pth")
+    """,
+    "per-rank-from-environment": """
+        import os
+        import torch
+        import torch.distributed as dist
+        dist.init_process_group("nccl")
+        r = int(os.environ["RANK"])
+        shard = torch.load(os.path.join(cache_dir, "shard_%d.pt" % r))
+    """,
+    "logger-module-reads-rank-only": """
+        import logging
+        import os
+        import torch
+        def get_logger(name):
+            rank = int(os.environ.get("RANK", 0))
+            logger = logging.getLogger(name)
+            logger.setLevel(logging.INFO if rank == 0 else logging.WARN)
+            return logger
+        def load_weights(model, path):
+            model.load_state_dict(torch.load(path))
+    """,
+    "features-saved-from-cpu-in-the-file": """
+        import os
+        import torch
+        import torch.distributed as dist
+        def dump(args, feats):
+            sampler = torch.utils.data.DistributedSampler(args.dataset, shuffle=False)
+            if args.dump_features and dist.get_rank() == 0:
+                torch.save(feats.cpu(), os.path.join(args.dump_features, "trainfeat.pth"))
+        def main(args):
+            if args.load_features:
+                feats = torch.load(os.path.join(args.load_features, "trainfeat.pth"))
+    """,
+    "scheduler-state-and-training-args-hold-no-tensors": """
+        import os
+        import torch
+        import torch.distributed as dist
+        dist.init_process_group("nccl")
+        scheduler.load_state_dict(torch.load(os.path.join(ckpt_dir, "scheduler.pt")))
+        lr_sched.load_state_dict(torch.load(state_path))
+        train_args = torch.load(os.path.join(ckpt_dir, "training_args.bin"))
+    """,
+    "local-rank-environ-alone": """
+        import os
+        import torch
+        local_rank = int(os.environ["LOCAL_RANK"])
+        ckpt = torch.load(args.resume)
+    """,
+    "rank-getenv-alone": """
+        import os
+        from torch import load
+        rank = int(os.getenv("RANK", "0"))
+        ckpt = load(args.resume)
+    """,
     "environment-written-not-read": """
         import os
         import torch
@@ -162,8 +306,14 @@ def test_silent(name):
 
 def test_message_names_the_evidence():
     (finding,) = lint(POSITIVES["mp-spawn"], SELECT)
-    assert "torch.multiprocessing.spawn" in finding.message
+    assert "mp.spawn" in finding.message
     assert 'map_location="cpu"' in finding.message
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVES))
+def test_message_is_short(name):
+    (finding,) = lint(POSITIVES[name], SELECT)
+    assert len(finding.message) <= 160, finding.message
 
 
 def test_fix_is_unsafe_only():

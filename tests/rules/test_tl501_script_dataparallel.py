@@ -61,6 +61,26 @@ POSITIVES = {
             def export(self, path):
                 torch.jit.script(self.model).save(path)
     """,
+    "wrapped-earlier-in-the-same-method": """
+        import torch
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        class Trainer:
+            def __init__(self, net):
+                self.model = net
+            def export(self, rank):
+                self.model = DDP(self.model, device_ids=[rank])
+                return torch.jit.script(self.model)
+    """,
+    "wrapped-in-init-scripted-in-a-later-method": """
+        import torch
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        class Trainer:
+            def __init__(self, net, rank):
+                self.model = DDP(net, device_ids=[rank])
+            def export(self):
+                self.log("export")
+                return torch.jit.trace(self.model, torch.randn(1, 3))
+    """,
     "keyword-argument": """
         import torch
         import torch.nn as nn
@@ -126,6 +146,37 @@ NEGATIVES = {
         def export(model):
             return torch.jit.script(model)
     """,
+    "scripted-in-init-before-a-later-method-wraps": """
+        import torch
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        class Trainer:
+            def __init__(self, net, compile_model=True):
+                self.model = net
+                if compile_model:
+                    self.model = torch.jit.script(self.model)
+            def setup_distributed(self, rank):
+                self.model = DDP(self.model, device_ids=[rank])
+    """,
+    "scripted-in-init-before-anything-assigned-there": """
+        import torch
+        import torch.nn as nn
+        class Runner(BaseRunner):
+            def __init__(self, cfg):
+                super().__init__(cfg)
+                self.model = torch.jit.script(self.model)
+            def to_multi_gpu(self):
+                self.model = nn.DataParallel(self.model)
+    """,
+    "rebound-in-the-method-before-scripting": """
+        import torch
+        import torch.nn as nn
+        class Trainer:
+            def __init__(self, net):
+                self.model = nn.DataParallel(net)
+            def export(self, net):
+                self.model = net
+                return torch.jit.script(self.model)
+    """,
     "not-torch-jit": """
         import torch.nn as nn
         from mylib import jit
@@ -143,6 +194,13 @@ def test_reports(name):
 @pytest.mark.parametrize("name", sorted(NEGATIVES))
 def test_silent(name):
     assert codes(NEGATIVES[name], SELECT) == []
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVES))
+def test_message_is_short(name):
+    for finding in lint(POSITIVES[name], SELECT):
+        assert len(finding.message) <= 160, finding.message
+        assert ".module` instead" in finding.message
 
 
 def test_always_wrapped_fix_is_safe_and_exact():

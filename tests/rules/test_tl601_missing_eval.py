@@ -209,9 +209,280 @@ for epoch in range(3):
         for x, y in val_loader:
             print(model(x))
 """,
+    "lstm-with-recurrent-dropout": """
+import torch
+import torch.nn as nn
+
+
+class LanguageModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(100, 16)
+        self.rnn = nn.LSTM(16, 32, num_layers=2, dropout=0.3, batch_first=True)
+        self.head = nn.Linear(32, 100)
+
+    def forward(self, x):
+        return self.head(self.rnn(self.embed(x))[0])
+
+
+lm = LanguageModel()
+with torch.no_grad():
+    for tokens in val_batches:
+        print(lm(tokens).argmax(-1))
+""",
+    "gru-dropout-from-constructor-default": """
+import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self, hidden=32, layers=2, dropout=0.2):
+        super().__init__()
+        self.gru = nn.GRU(8, hidden, layers, dropout=dropout)
+
+    def forward(self, x):
+        return self.gru(x)[0]
+
+
+@torch.no_grad()
+def encode_all(encoder, batches):
+    return [encoder(b) for b in batches]
+
+
+encode_all(Encoder(), [])
+""",
+    "attention-dropout": """
+import torch
+import torch.nn as nn
+
+
+class Attn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mha = nn.MultiheadAttention(16, 4, dropout=0.1)
+
+    def forward(self, x):
+        return self.mha(x, x, x)[0]
+
+
+@torch.no_grad()
+def sample_outputs(attn, x):
+    return attn(x)
+
+
+sample_outputs(Attn(), torch.randn(3, 2, 16))
+""",
+    "wrapper-handed-a-model-in-training-mode": DROPOUT_NET + """
+class Predictor:
+    def __init__(self, model, device="cpu"):
+        self.model = model
+        self.device = device
+
+    def inference(self, img):
+        with torch.no_grad():
+            return self.model(img.to(self.device))
+
+
+def main():
+    model = Net()
+    model.train()
+    predictor = Predictor(model)
+    return predictor.inference(torch.randn(1, 8))
+""",
 }
 
 NEGATIVES = {
+    "eval-before-injection-into-wrapper": DROPOUT_NET + """
+from yolox.utils import fuse_model
+
+
+class Predictor(object):
+    def __init__(self, model, exp, trt_file=None, device="cpu"):
+        self.model = model
+        self.device = device
+        if trt_file is not None:
+            from torch2trt import TRTModule
+
+            model_trt = TRTModule()
+            model_trt.load_state_dict(torch.load(trt_file))
+            self.model = model_trt
+
+    def inference(self, img):
+        img = img.to(self.device)
+        with torch.no_grad():
+            outputs = self.model(img)
+        return outputs
+
+
+def main(exp, args):
+    model = exp.get_model()
+    if args.device == "gpu":
+        model.cuda()
+    model.eval()
+    if args.fuse:
+        model = fuse_model(model)
+    predictor = Predictor(model, exp, None, args.device)
+    return predictor.inference(torch.randn(1, 8))
+""",
+    "eval-before-injection-by-keyword": DROPOUT_NET + """
+class Extractor:
+    def __init__(self, net=None, size=224):
+        self.net = net
+        self.size = size
+
+    @torch.no_grad()
+    def predict(self, x):
+        return self.net(x)
+
+
+def build():
+    net = Net()
+    net.eval()
+    return Extractor(net=net, size=128)
+""",
+    "transformer-layer-without-dropout": """
+import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, dropout=0.0)
+
+    def forward(self, x):
+        return self.layer(x)
+
+
+@torch.no_grad()
+def sample_codes(encoder, x):
+    return encoder(x)
+
+
+sample_codes(Encoder(), torch.randn(3, 2, 16))
+""",
+    "dropout-rate-zero": """
+import torch
+import torch.nn as nn
+
+
+class Head(nn.Module):
+    def __init__(self, drop_rate=0.0):
+        super().__init__()
+        self.drop = nn.Dropout(drop_rate)
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+@torch.no_grad()
+def sample_logits(head, x):
+    return head(x)
+
+
+sample_logits(Head(), torch.randn(2, 8))
+""",
+    "single-layer-lstm-dropout-has-no-effect": """
+import torch
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(8, 8, num_layers=1, dropout=0.5)
+
+    def forward(self, x):
+        return self.rnn(x)[0]
+
+
+@torch.no_grad()
+def sample_tags(tagger, x):
+    return tagger(x)
+
+
+sample_tags(Tagger(), torch.randn(3, 2, 8))
+""",
+    "metric-network-lpips": DROPOUT_NET + """
+import lpips
+
+
+class Trainer:
+    def __init__(self):
+        self.model = Net()
+        self.lpips_net = lpips.LPIPS(net="alex")
+
+    @torch.no_grad()
+    def validate(self, val_loader):
+        self.model.eval()
+        scores = []
+        for x, y in val_loader:
+            scores.append(self.lpips_net(self.model(x), y))
+        self.model.train()
+        return scores
+""",
+    "parameter-free-ssim-module": """
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class GaussianSSIM(nn.Module):
+    def __init__(self, window=11, sigma=1.5):
+        super().__init__()
+        g = torch.tensor([math.exp(-((x - window // 2) ** 2) / (2 * sigma**2)) for x in range(window)])
+        g = g / g.sum()
+        self.register_buffer("window", g.outer(g)[None, None])
+
+    def forward(self, a, b):
+        return F.conv2d(a * b, self.window).mean()
+
+
+@torch.no_grad()
+def test(net, loader):
+    return [net(x, y) for x, y in loader]
+
+
+test(GaussianSSIM(), val_loader)
+""",
+    "parameter-free-psnr-module": """
+import math
+
+import torch
+import torch.nn as nn
+
+
+class PSNR(nn.Module):
+    def __init__(self, max_val=1.0):
+        super().__init__()
+        self.offset = 20 * math.log10(max_val)
+
+    def forward(self, a, b):
+        return self.offset - 10 * torch.log10(((a - b) ** 2).mean())
+
+
+@torch.no_grad()
+def evaluate(model, loader):
+    return [model(x, y) for x, y in loader]
+
+
+evaluate(PSNR(), val_loader)
+""",
+    "torch-loss-module": """
+import torch
+import torch.nn as nn
+
+
+@torch.no_grad()
+def validate(model, val_loader):
+    return sum(model(x, y) for x, y in val_loader)
+
+
+validate(nn.MSELoss(), val_loader)
+""",
     "imported-callable-with-model-in-its-name": """
 import torch
 from .solver import model_wrapper
@@ -505,7 +776,19 @@ def test_message_names_the_evidence():
 
 def test_unresolved_message_says_dropout_would_be_active():
     [finding] = lint(POSITIVES["unresolved-model-unambiguous-context"], SELECT)
-    assert "if it has dropout or batch norm layers they stay active" in finding.message
+    assert "any dropout or batch norm stays in training mode" in finding.message
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVES))
+def test_message_is_one_short_clause(name):
+    [finding] = lint(POSITIVES[name], SELECT)
+    assert len(finding.message) <= 160, finding.message
+    assert finding.message.endswith(".eval()` first")
+
+
+def test_recurrent_dropout_evidence_names_the_layer():
+    [finding] = lint(POSITIVES["lstm-with-recurrent-dropout"], SELECT)
+    assert "nn.LSTM" in finding.message
 
 
 def test_one_finding_per_block_and_model():

@@ -109,9 +109,73 @@ class Trainer:
                 self.optimizer.step()
             self.model.eval()
 """,
+    "optimizer-handed-in-as-a-parameter": """
+import torch
+import torch.nn.functional as F
+
+
+def run(net, data, optimizer, n_epochs, val_data):
+    net.train()
+    for epoch in range(n_epochs):
+        for x, y in data:
+            optimizer.zero_grad()
+            out = net(x)
+            loss = F.cross_entropy(out, y)
+            loss.backward()
+            optimizer.step()
+        net.eval()
+        with torch.no_grad():
+            correct = sum((net(x).argmax(1) == y).sum().item() for x, y in val_data)
+        print(epoch, correct)
+""",
 }
 
 NEGATIVES = {
+    "handed-in-optimizer-trains-another-model": """
+import torch
+import torch.nn.functional as F
+
+
+def distill(student, teacher, data, optimizer, n_epochs):
+    for epoch in range(n_epochs):
+        teacher.eval()
+        for x, y in data:
+            with torch.no_grad():
+                soft = teacher(x)
+            loss = F.kl_div(student(x).log_softmax(1), soft.softmax(1))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+""",
+    "handed-in-optimizer-frozen-model": """
+import torch
+import torch.nn.functional as F
+
+
+def fit(backbone, head, data, optimizer, n_epochs):
+    for p in backbone.parameters():
+        p.requires_grad = False
+    for epoch in range(n_epochs):
+        backbone.eval()
+        for x, y in data:
+            loss = F.cross_entropy(head(backbone(x)), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+""",
+    "handed-in-optimizer-loss-not-from-the-model": """
+import torch
+
+
+def run(net, probe, data, optimizer, n_epochs):
+    for epoch in range(n_epochs):
+        net.eval()
+        for x, y in data:
+            loss = probe(x).pow(2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+""",
     "train-at-top-of-loop": HEADER + """
 def main(train_loader, val_loader):
     model = Net()
@@ -256,7 +320,14 @@ def test_negative(name):
 def test_message_names_the_helper():
     [finding] = lint(POSITIVES["eval-through-same-file-function"], SELECT)
     assert "through `validate()`" in finding.message
-    assert "`model.train()` at the top of the loop body" in finding.message
+    assert "call `model.train()` at the top of the loop" in finding.message
+    assert len(finding.message) <= 160
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVES))
+def test_message_is_short(name):
+    for finding in lint(POSITIVES[name], SELECT):
+        assert len(finding.message) <= 160, finding.message
 
 
 def test_fix_inserts_train_at_top_of_loop():

@@ -134,6 +134,36 @@ def reaching_assignments(ctx: FileContext, use: cst.Name) -> List[Assignment]:
     return reaching
 
 
+def reaching_attribute_assignments(ctx: FileContext, use: cst.Attribute) -> List[Assignment]:
+    """For `self.<attr>` inside a method: the method's own `self.<attr> = ...` that may reach `use`,
+    latest first, the last one unconditional when one dominates the use; [] when the method assigns
+    none before it (the value then comes from whatever ran before the method)."""
+    function = ctx.enclosing(use, (cst.FunctionDef,))
+    me = self_name(ctx, use)
+    if function is None or me is None or not (isinstance(use.value, cst.Name) and use.value.value == me):
+        return []
+    use_order = ctx.order(use)
+    reaching: List[Assignment] = []
+    candidates = []
+    for node in ctx.walk(function, cst.Assign):
+        if ctx.inside_nested_scope(node, function) or ctx.order(node) > use_order or ctx.contains(node, use):
+            continue
+        for target in node.targets:
+            t = target.target
+            if isinstance(t, cst.Attribute) and t.attr.value == use.attr.value and \
+                    isinstance(t.value, cst.Name) and t.value.value == me:  # fmt: skip
+                candidates.append(Assignment(t, node.value, node))
+    for assignment in reversed(candidates):
+        statement = assignment.statement
+        if in_exclusive_branches(ctx, statement, use):
+            continue
+        if runs_before_unconditionally(ctx, statement, use):
+            reaching.append(Assignment(assignment.target, assignment.value, statement, unconditional=True))
+            break
+        reaching.append(assignment)
+    return reaching
+
+
 def is_defined_locally_before(ctx: FileContext, use: cst.Name) -> bool:
     """True when the use's value certainly comes from an assignment we can see."""
     reaching = reaching_assignments(ctx, use)
@@ -165,5 +195,6 @@ def attribute_assignments(ctx: FileContext, class_def: cst.ClassDef, attr: str) 
 
 __all__ = [
     "Assignment", "SCOPE_TYPES", "attribute_assignments", "is_defined_locally_before",
-    "local_assignments", "reaching_assignments", "runs_before_unconditionally", "self_name",
+    "local_assignments", "reaching_assignments", "reaching_attribute_assignments", "runs_before_unconditionally",
+    "self_name",
 ]  # fmt: skip

@@ -29,6 +29,7 @@ import libcst as cst
 from torchlint import tables
 from torchlint.analysis.dataflow import attribute_assignments, local_assignments, reaching_assignments, self_name
 from torchlint.analysis.facts import bind_arguments, resolve_call, same_file_class
+from torchlint.analysis.facts import call_sites as facts_call_sites
 from torchlint.context import FileContext
 from torchlint.names import dotted_name
 
@@ -52,6 +53,13 @@ _BUILTINS = frozenset({"print", "len", "isinstance", "type", "id", "str", "repr"
                        "any", "all", "range", "super", "iter", "next", "format", "vars", "issubclass",
                        "callable", "hash", "divmod", "pow", "slice", "object", "open"})  # fmt: skip
 _GRAD_DISABLING = ("torch.no_grad", "torch.inference_mode")
+# Libraries whose calls never build a layer with its own train/eval behaviour (torch's own modules
+# are judged by the nn_modules table before this applies): `math.exp`, `np.arange` in an SSIM window.
+_LAYER_FREE_LIBRARIES = frozenset({"torch", "math", "numpy", "random", "itertools", "functools", "operator",
+                                   "collections", "warnings", "logging", "einops"})  # fmt: skip
+# ... except the torch functions that hand back a whole model we cannot see into.
+_MODEL_RETURNING = frozenset({"torch.hub.load", "torch.load", "torch.jit.load", "torch.jit.script", "torch.jit.trace",
+                              "torch.compile", "torch.export.load"})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -293,29 +301,97 @@ def _default_bool(default: Optional[str]) -> Optional[bool]:
 
 
 def nn_class_status(ctx: FileContext, call: cst.Call, qualified: str) -> Optional[str]:
-    """DEPENDENT/INDEPENDENT for a torch.nn layer constructor (its flags considered); None if not one."""
+    """DEPENDENT/INDEPENDENT for a torch.nn layer constructor (its flags and numeric thresholds such
+    as `dropout=0`/`num_layers=1` considered); None if not one.  A loss never depends on the mode."""
     entry = _nn_classes().get(qualified)
-    if entry is None or entry.get("loss"):
+    if entry is None:
         return None
+    if entry.get("loss"):
+        return INDEPENDENT
     if entry.get("container"):
         return None  # decided by what it contains
+    if entry.get("thresholds"):
+        return _threshold_status(ctx, call, entry)
     variants = entry.get("variants") or []
     if not variants:
         return DEPENDENT if entry.get("mode_dependent") else INDEPENDENT
     defaults = {p["name"]: _default_bool(p["default"]) for p in entry.get("init", [])}
-    positional = [p["name"] for p in entry.get("init", []) if not p["keyword_only"]]
-    given: Dict[str, Optional[bool]] = {}
-    for index, arg in enumerate(call.args):
-        if arg.star:
-            return UNRESOLVED
-        name = arg.keyword.value if arg.keyword else (positional[index] if index < len(positional) else None)
-        if name is not None:
-            value = _literal_bool(arg.value)
-            given[name] = value if value is not None else "?"  # type: ignore[assignment]
+    given = _given_arguments(call, entry)
+    if given is None:
+        return UNRESOLVED
+    given = {name: _literal_bool(value) if _literal_bool(value) is not None else "?" for name, value in given.items()}
     outcomes = set()
     for variant in variants:
         if all(given.get(flag, defaults.get(flag)) in (value, "?") for flag, value in variant["args"].items()):
             outcomes.add(bool(variant["mode_dependent"]))
+    if outcomes == {True}:
+        return DEPENDENT
+    if outcomes == {False}:
+        return INDEPENDENT
+    return UNRESOLVED
+
+
+def _given_arguments(call: cst.Call, entry: dict) -> Optional[Dict[str, cst.BaseExpression]]:
+    """Constructor parameter -> argument expression, or None when `*args`/`**kwargs` hide some."""
+    positional = [p["name"] for p in entry.get("init", []) if not p["keyword_only"]]
+    given: Dict[str, cst.BaseExpression] = {}
+    for index, arg in enumerate(call.args):
+        if arg.star:
+            return None
+        name = arg.keyword.value if arg.keyword else (positional[index] if index < len(positional) else None)
+        if name is not None:
+            given[name] = arg.value
+    return given
+
+
+def _literal_number(node: cst.BaseExpression) -> Optional[float]:
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return float(node.evaluated_value)
+    return None
+
+
+def _number_value(ctx: FileContext, node: cst.BaseExpression) -> Optional[float]:
+    """A literal number, or a name whose only visible value is one: a local assigned once, or a
+    parameter of the enclosing function with a literal default (`def __init__(self, p=0.1)`)."""
+    value = _literal_number(node)
+    if value is not None or not isinstance(node, cst.Name):
+        return value
+    reaching = reaching_assignments(ctx, node)
+    if reaching:
+        only = reaching[0]
+        return _literal_number(only.value) if len(reaching) == 1 and only.unconditional and only.value else None
+    function = ctx.enclosing(node, (cst.FunctionDef,))
+    if function is None or node.value not in _param_names(function):
+        return None
+    params = function.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value == node.value and param.default is not None:
+            return _literal_number(param.default)
+    return None
+
+
+def _threshold_status(ctx: FileContext, call: cst.Call, entry: dict) -> str:
+    """`nn.LSTM(..., num_layers=2, dropout=0.3)`: the measured variant each value falls in (a value
+    <= the measured low point behaves as there, a larger one as at the high point); a value we
+    cannot read may fall on either side."""
+    given = _given_arguments(call, entry)
+    if given is None:
+        return UNRESOLVED
+    defaults = {p["name"]: p["default"] for p in entry.get("init", [])}
+    allowed: Dict[str, Set[float]] = {}
+    for name, points in entry["thresholds"].items():
+        if name in given:
+            value = _number_value(ctx, given[name])
+        else:
+            value = _literal_number(cst.parse_expression(defaults[name])) if defaults.get(name) else None
+        if value is None:
+            allowed[name] = {points["low"], points["high"]}  # not a literal: either side
+        else:
+            allowed[name] = {points["low"] if value <= points["low"] else points["high"]}
+    outcomes = {
+        bool(variant["mode_dependent"]) for variant in entry.get("threshold_variants", [])
+        if all(variant["args"][name] in values for name, values in allowed.items())
+    }  # fmt: skip
     if outcomes == {True}:
         return DEPENDENT
     if outcomes == {False}:
@@ -417,7 +493,9 @@ def _call_layer_status(ctx: FileContext, call: cst.Call, depth: int) -> Status:
             return Status(DEPENDENT, f"`{{label}}` builds `{_short(qualified)}`")
         if status == UNRESOLVED:
             return _UNRESOLVED
-        return _INDEPENDENT if qualified.startswith("torch.") else _UNRESOLVED
+        if qualified in _MODEL_RETURNING:
+            return _UNRESOLVED
+        return _INDEPENDENT if qualified.split(".", 1)[0] in _LAYER_FREE_LIBRARIES else _UNRESOLVED
     if isinstance(func, cst.Name):
         if func.value in _BUILTINS:
             return _INDEPENDENT
@@ -493,7 +571,18 @@ def _constructed_status(ctx: FileContext, call: cst.Call, depth: int) -> Status:
                        if r.value is not None and not inside_nested_scope(ctx, r, callee)]  # fmt: skip
             if returns:
                 return combine([model_status(ctx, value, depth + 1) for value in returns])
+    if metric_class_name(spelled.rsplit(".", 1)[-1]):
+        return _INDEPENDENT  # `lpips.LPIPS(net="alex")`, `SSIM()`, `PerceptualLoss()`: a measure, not the model
     return _UNRESOLVED
+
+
+# Classes (seen only by name) that measure outputs rather than produce them.
+_METRIC_PARTS = ("loss", "metric", "psnr", "ssim", "lpips", "criterion")
+
+
+def metric_class_name(name: str) -> bool:
+    """`PSNR`, `SSIM`, `LPIPS`, `MSELoss`, `PerceptualLoss`, `Metric`: a class name that says metric or loss."""
+    return name[:1].isupper() and any(part in name.lower() for part in _METRIC_PARTS)
 
 
 def _container_status(ctx: FileContext, call: cst.Call, qualified: str, depth: int) -> Status:
@@ -546,7 +635,7 @@ def _name_status(ctx: FileContext, name: cst.Name, depth: int) -> Status:
 
 
 def _param_status(ctx: FileContext, function: cst.FunctionDef, param: str, depth: int) -> List[Status]:
-    sites = call_sites(ctx, function)
+    sites = constructor_or_call_sites(ctx, function)
     if not sites:
         return [_UNRESOLVED]
     statuses = []
@@ -568,6 +657,31 @@ def call_sites(ctx: FileContext, function: cst.FunctionDef) -> List[cst.Call]:
         return sites
 
     return ctx.memo("modes.call_sites", compute).get(id(function), [])
+
+
+def constructor_or_call_sites(ctx: FileContext, function: cst.FunctionDef) -> List[cst.Call]:
+    """Same-file calls that run `function`, `Class(...)` included for `Class.__init__`."""
+    return facts_call_sites(ctx, function)
+
+
+def injected_attribute(ctx: FileContext, class_def: cst.ClassDef, attr: str):
+    """`self.<attr> = <param>` in `__init__`: (the `__init__`, the parameter, the other assignments
+    of the attribute anywhere in the class), or None when `__init__` does not store a parameter there."""
+    init = next((m for m in ctx.walk(class_def, cst.FunctionDef)
+                 if ctx.scope_of(m) is class_def and m.name.value == "__init__"), None)  # fmt: skip
+    if init is None:
+        return None
+    params = _param_names(init)
+    stored, others = None, []
+    for assignment in attribute_assignments(ctx, class_def, attr):
+        value = assignment.value
+        from_param = (isinstance(value, cst.Name) and value.value in params and ctx.contains(init, assignment.statement)
+                      and not local_assignments(ctx, init).get(value.value))  # fmt: skip
+        if from_param and stored is None:
+            stored = value.value
+        else:
+            others.append(assignment)
+    return (init, stored, others) if stored is not None else None
 
 
 def referenced_other_than_called(ctx: FileContext, function: cst.FunctionDef) -> bool:
@@ -628,6 +742,41 @@ def first_training_call(ctx: FileContext, root: cst.CSTNode, depth: int = 0) -> 
     return found
 
 
+def backward_through(ctx: FileContext, region: cst.CSTNode, key: str) -> bool:
+    """Does a `.backward()` in `region` run on a value computed from `key`'s forward outside
+    `no_grad` (`out = net(x); loss = criterion(out, y); loss.backward()`)?  Names are followed through
+    their assignments in the enclosing function (or module), a few steps deep."""
+    scope = ctx.enclosing(region, (cst.FunctionDef,)) or ctx.module
+    for call in ctx.walk(region, cst.Call):
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "backward":
+            if _computed_from_forward(ctx, func.value, key, scope, 0):
+                return True
+    return False
+
+
+def _computed_from_forward(ctx: FileContext, expr: cst.BaseExpression, key: str, scope, depth: int) -> bool:
+    if depth > 4:
+        return False
+    calls = [expr] if isinstance(expr, cst.Call) else []
+    for call in [*calls, *ctx.walk(expr, cst.Call)]:
+        if _forward_of(ctx, call, key) and not any(
+            isinstance(a, cst.With) and grad_disabled_with(ctx, a) for a in ctx.ancestors(call)
+        ):
+            return True
+    names = [expr] if isinstance(expr, cst.Name) else list(ctx.walk(expr, cst.Name))
+    for name in names:
+        for assignment in local_assignments(ctx, scope).get(name.value, []):
+            if assignment.value is not None and _computed_from_forward(ctx, assignment.value, key, scope, depth + 1):
+                return True
+    return False
+
+
+def _forward_of(ctx: FileContext, call: cst.Call, key: str) -> bool:
+    func = model_expression(call.func)
+    return isinstance(func, (cst.Name, cst.Attribute)) and model_key(func) == key
+
+
 def grad_disabling(ctx: FileContext, expr: cst.BaseExpression) -> bool:
     """`torch.no_grad()`, `torch.inference_mode()`, `torch.set_grad_enabled(False)` (or undecorated names)."""
     if isinstance(expr, cst.Call):
@@ -679,8 +828,9 @@ def pytest_file(ctx: FileContext) -> bool:
 
 __all__ = [
     "DEPENDENT", "EVAL", "INDEPENDENT", "TRAIN", "UNKNOWN", "UNRESOLVED", "ModeCall", "Status",
-    "call_sites", "combine", "eval_data_loop", "eval_role_name", "first_training_call", "grad_disabled_function",
-    "grad_disabled_with", "inside_nested_scope", "mode_calls_in", "model_expression", "model_key",
-    "model_status", "own_calls", "param_names", "pytest_file", "referenced_other_than_called", "related",
-    "training_step_in", "words",
+    "backward_through", "call_sites", "combine", "constructor_or_call_sites", "eval_data_loop", "eval_role_name",
+    "first_training_call", "grad_disabled_function", "grad_disabled_with", "injected_attribute",
+    "inside_nested_scope", "metric_class_name", "mode_calls_in", "model_expression", "model_key", "model_status",
+    "own_calls", "param_names", "pytest_file", "referenced_other_than_called", "related", "training_step_in",
+    "words",
 ]  # fmt: skip
