@@ -34,7 +34,10 @@ class Float64NumpyInput(Rule):
         defaults, `dtype=np.float64`, `.astype(float)`, arithmetic on those, through local
         names, indexing and `self.attr` set in the class) and the float32 consumer the tensor
         reaches (a call of an nn layer or a model class of this file, a weighted
-        `torch.nn.functional` op, or the return value of a `Dataset.__getitem__`).
+        `torch.nn.functional` op, the return value of a `Dataset.__getitem__`, or a function
+        parameter such as `net` in `def score(net, path)` when every call of `score` in the
+        file passes a float32 model).  A parameter's name alone (`model`, `net`) is not
+        enough: scientific code builds float64 models on purpose, often in another file.
         Integer arrays, float32 arrays, `torch.Tensor(arr)`/`torch.FloatTensor(arr)` (which
         cast), a following `.float()` and models cast with `.double()` are fine.
     """

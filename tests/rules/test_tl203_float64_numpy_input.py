@@ -518,3 +518,116 @@ def test_astype_float_without_a_numpy_import():
 @pytest.mark.parametrize("name", sorted(POSITIVES))
 def test_messages_fit_an_editor_line(name):
     assert all(len(f.message) <= 160 for f in lint(POSITIVES[name], SELECT))
+
+
+# -- the model is a parameter (issue 9): reported when every caller in the file passes a float32 module
+MODEL_CLASS = """
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 1)
+        def forward(self, x):
+            return self.fc(x)
+"""
+
+PARAMETER_POSITIVES = {
+    "issue-example-with-caller": """
+        def score(net, path):
+            arr = np.loadtxt(path, delimiter=",")
+            return net(torch.from_numpy(arr))
+        def main():
+            model = Net()
+            return score(model, "points.csv")
+    """,
+    "keyword-caller-and-device-move": """
+        def evaluate(path, model=None, device="cpu"):
+            grid = np.linspace(0, 1, 30).reshape(10, 3)
+            x = torch.from_numpy(grid).to(device)
+            return model(x)
+        def main():
+            evaluate("a.csv", model=Net().to("cpu"))
+            evaluate("b.csv", model=Net())
+    """,
+    "any-parameter-name-when-callers-pass-a-module": """
+        def apply(fn, n):
+            return fn(torch.from_numpy(np.random.rand(n, 3)))
+        head = nn.Linear(3, 1)
+        out = apply(head, 4)
+    """,
+}
+
+PARAMETER_NEGATIVES = {
+    # A model-like name alone is not proof: float64 models are made on purpose, often elsewhere.
+    "no-caller-in-the-file": """
+        def score(net, path):
+            arr = np.loadtxt(path, delimiter=",")
+            return net(torch.from_numpy(arr))
+    """,
+    "caller-passes-an-unknown-model": """
+        def score(net, path):
+            return net(torch.from_numpy(np.loadtxt(path)))
+        def main(ckpt):
+            return score(torch.load(ckpt), "points.csv")
+    """,
+    "one-caller-of-two-is-unknown": """
+        def score(net, path):
+            return net(torch.from_numpy(np.loadtxt(path)))
+        def main(other):
+            score(Net(), "a.csv")
+            score(other, "b.csv")
+    """,
+    "caller-passes-a-float64-model": """
+        def score(net, path):
+            return net(torch.from_numpy(np.loadtxt(path)))
+        def main():
+            model = Net().double()
+            return score(model, "points.csv")
+    """,
+    "model-made-float64-in-the-function": """
+        def score(net, path):
+            net = net.double()
+            return net(torch.from_numpy(np.loadtxt(path)))
+        def main():
+            return score(Net(), "points.csv")
+    """,
+    "cast-to-float32": """
+        def score(net, path):
+            return net(torch.from_numpy(np.loadtxt(path)).float())
+        def main():
+            return score(Net(), "points.csv")
+    """,
+    "float32-array": """
+        def score(net, path):
+            return net(torch.from_numpy(np.loadtxt(path, dtype=np.float32)))
+        def main():
+            return score(Net(), "points.csv")
+    """,
+    "star-arguments-at-a-call": """
+        def score(net, path):
+            return net(torch.from_numpy(np.loadtxt(path)))
+        def main(args):
+            return score(*args)
+    """,
+    "method-parameter": """
+        class Runner:
+            def score(self, net, path):
+                return net(torch.from_numpy(np.loadtxt(path)))
+        def main():
+            return Runner().score(Net(), "points.csv")
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PARAMETER_POSITIVES))
+def test_model_parameter_fed_float64(name):
+    found = lint(textwrap.dedent(MODEL_CLASS) + textwrap.dedent(PARAMETER_POSITIVES[name]), SELECT)
+    assert [f.code for f in found] == ["TL203"]
+    assert "float32 model" in found[0].message and len(found[0].message) <= 160
+
+
+@pytest.mark.parametrize("name", sorted(PARAMETER_NEGATIVES))
+def test_model_parameter_not_proven_float32(name):
+    assert codes(textwrap.dedent(MODEL_CLASS) + textwrap.dedent(PARAMETER_NEGATIVES[name]), SELECT) == []

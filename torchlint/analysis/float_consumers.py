@@ -427,7 +427,59 @@ def _consuming_call(ctx: FileContext, arg: cst.Arg) -> Optional[str]:
         return _weighted_functional(ctx, call, arg, name)
     if name is None and is_float_module(ctx, func):
         return f"the float32 `{_clip(ctx.code(func))}(...)`"
+    if name is None and is_model_parameter(ctx, func):
+        return f"the float32 model `{_clip(ctx.code(func))}(...)`"
     return None
+
+
+def is_model_parameter(ctx: FileContext, func: cst.BaseExpression) -> bool:
+    """`net` in `def score(net, path): ... net(x)` where every call of `score` in this file passes
+    a float32 module for `net` (`score(Net(), path)`, `score(model, path)` with `model = Net()`).
+
+    A parameter's name alone (`model`, `net`) does not tell its dtype: scientific code makes
+    float64 models on purpose, often in another file, so without a visible caller: silent.
+    """
+    if not isinstance(func, cst.Name):
+        return False
+    function = ctx.scope_of(func)
+    if not isinstance(function, cst.FunctionDef) or ctx.scope_of(function) is not ctx.module:
+        return False
+    params = function.params
+    if params.star_arg is not None and isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
+        return False
+    ordered = [*params.posonly_params, *params.params]
+    names = [p.name.value for p in ordered]
+    keyword_only = {p.name.value for p in params.kwonly_params}
+    if func.value not in names and func.value not in keyword_only:
+        return False
+    if local_assignments(ctx, function).get(func.value) or _made_float64(ctx, func):
+        return False  # `net = net.double()`, `model = model.module`: not the parameter as given
+    if len(local_assignments(ctx, ctx.module).get(function.name.value, [])) or _defined_twice(ctx, function):
+        return False
+    callers = [c for c in ctx.nodes(cst.Call) if isinstance(c.func, cst.Name) and c.func.value == function.name.value]
+    if not callers:
+        return False
+    position = names.index(func.value) if func.value in names else None
+    for call in callers:
+        if any(a.star for a in call.args):
+            return False
+        given = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == func.value), None)
+        positional = [a.value for a in call.args if a.keyword is None]
+        if given is None and position is not None and position < len(positional):
+            given = positional[position]
+        if given is None or not _is_float_module_expression(ctx, given):
+            return False
+    return True
+
+
+def _defined_twice(ctx: FileContext, function: cst.FunctionDef) -> bool:
+    return sum(1 for f in ctx.nodes(cst.FunctionDef) if f.name.value == function.name.value) > 1
+
+
+def _is_float_module_expression(ctx: FileContext, node: cst.BaseExpression) -> bool:
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        return is_float_module(ctx, node)
+    return is_float_module_value(ctx, node)
 
 
 def _weighted_functional(ctx: FileContext, call: cst.Call, arg: cst.Arg, name: str) -> Optional[str]:
