@@ -185,3 +185,22 @@ def test_cli_and_flake8_agree_on_a_multi_file_project(copy_project):
     cli_lines = sorted(line.replace(" [*]", "") for line in cli.stdout.splitlines() if ": TL201 " in line)
     flake8_lines = sorted(line.removeprefix("./") for line in flake8.stdout.splitlines())
     assert cli_lines and cli_lines == flake8_lines, (cli.stdout, flake8.stdout, flake8.stderr)
+
+
+def test_mode_status_of_an_imported_and_a_same_file_class(tmp_path):
+    import libcst as cst
+
+    from torchlint.context import FileContext
+    from torchlint.engine import parse
+
+    write(tmp_path, {"setup.py": "", "models.py": (
+        "import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.d = nn.Dropout()\nclass Head(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(2, 2)\n")})  # fmt: skip
+    source = "from models import Net, Head\nimport torch\nnet = Net()\nhead = Head()\nbn = torch.nn.BatchNorm2d(3)\n"
+    ctx = FileContext(str(tmp_path / "train.py"), source, parse(source))
+    Project([str(tmp_path)]).attach(ctx)
+    statuses = {ctx.code(c): ctx.project.mode_status(ctx, c) for c in ctx.nodes(cst.Call)}
+    assert statuses["Net()"] == (True, "`Net` (models.py:2) builds `nn.Dropout`")
+    assert statuses["Head()"] == (False, "")
+    assert statuses["torch.nn.BatchNorm2d(3)"] == (None, "")  # torch layers stay with the generated tables

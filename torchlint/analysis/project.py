@@ -33,7 +33,11 @@ Queries (all take the linted file's FileContext where they start from it)
   and none is; None: unknown), `"evidence"` ("`Net` builds `nn.Dropout` (models.py:12)") and
   `"owns_parameters"`.  TL601/TL602 (modes.py, modules.py) should call this for an imported class
   instead of answering "does this class build dropout or BN" again.
-- `module_facts(path) -> dict | None`: process group, `mp.spawn` targets, torchrun env reads.
+- `class_of(ctx, expr) -> Symbol | None` and `mode_status(ctx, expr) -> (True|False|None, evidence)`:
+  the one call for "does the model class `Net(...)` (imported or same-file) build dropout/BN?".
+- `module_facts(path) -> dict | None`: process group, `mp.spawn` targets, torchrun env reads; with
+  `resolve(ctx, "train_one_epoch")` and `function_facts(...)["process_group"]` a rule can see the
+  multi-process context of an entry point that calls a helper of another file (TL401).
 - `remote_values(ctx, node)`: for `analysis.facts.possible_values`: what an imported name or a
   call of an imported function holds (`summaries.RemoteValue`s), or None.
 - `may_set_epoch(symbol, loader_params, epoch_params)`: TL201's question about a callee.
@@ -542,6 +546,33 @@ class Project:
         elif "*" not in bindings or ctx.names.is_bound(root) or root in _BUILTIN_NAMES:
             return None  # a local, a builtin, or not imported at all
         return self.resolve(ctx, spelled)
+
+    def class_of(self, ctx, expr) -> Optional[Symbol]:
+        """The first-party class `expr` constructs or names (`Net(...)`, `models.Net`, `Net`), or None."""
+        import libcst as cst
+
+        from torchlint.names import dotted_name
+
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        spelled = dotted_name(expr)
+        if spelled is None or not self.enabled:
+            return None
+        root = spelled.split(".", 1)[0]
+        bindings = ctx.import_bindings()
+        if root not in bindings and "*" not in bindings and S.names_table(ctx)["names"].get(root) != ["def", "class"]:
+            return None
+        symbol = self.resolve(ctx, spelled)
+        return symbol if symbol is not None and symbol.kind == "class" else None
+
+    def mode_status(self, ctx, expr) -> Tuple[Optional[bool], str]:
+        """For TL601/TL602 (`analysis/modes.py`): does the project class `expr` constructs or names hold a
+        mode-dependent layer, across files?  (True, evidence) / (False, "") / (None, "") when unknown."""
+        symbol = self.class_of(ctx, expr)
+        facts = self.class_facts(symbol) if symbol is not None else None
+        if facts is None:
+            return None, ""
+        return facts["mode_dependent"], facts["evidence"]
 
     def remote_values(self, ctx, node) -> Optional[Tuple[list, bool]]:
         """What an imported name, or a call of an imported function, holds: ([RemoteValue], open) or None."""

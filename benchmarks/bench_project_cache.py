@@ -1,0 +1,128 @@
+"""Cost of the project model and the content cache on a large real tree.
+
+    python benchmarks/bench_project_cache.py                  # /work/corpus (the fetched training repos)
+    python benchmarks/bench_project_cache.py --tree DIR -j 2
+
+Works on a copy of the tree's .py files in a temporary folder (the edit step changes one file) and
+times fresh `python -m torchlint` processes, each including interpreter start, imports, discovery
+and output, as a user pays them:
+
+- per-file:   `--no-cache` with the project model off (TORCHLINT_NO_PROJECT=1): today's analysis
+- project:    `--no-cache` with the project model (cross-file summaries on demand)
+- cold cache: an empty cache folder (project model, cache written)
+- warm:       the same again, nothing changed
+- one edit:   one leaf module (a file no other file imports) gets a comment line appended
+
+Numbers only: nothing asserts, CI does not run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def copy_tree(source: str, target: str) -> int:
+    count = 0
+    for folder, dirs, files in os.walk(source):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+        for name in files:
+            if name.endswith(".py"):
+                rel = os.path.relpath(os.path.join(folder, name), source)
+                os.makedirs(os.path.join(target, os.path.dirname(rel)), exist_ok=True)
+                shutil.copyfile(os.path.join(folder, name), os.path.join(target, rel))
+                count += 1
+    return count
+
+
+def lines_in(tree: str) -> int:
+    total = 0
+    for folder, _, files in os.walk(tree):
+        for name in files:
+            with open(os.path.join(folder, name), "rb") as handle:
+                total += handle.read().count(b"\n")
+    return total
+
+
+def timed(args, env=None) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "torchlint", "--exit-zero", "-q", "--format", "json", *args],
+                   stdout=subprocess.DEVNULL, env=env, check=False)  # fmt: skip
+    return time.perf_counter() - start
+
+
+def leaf_module(tree: str) -> str:
+    """A sizeable module whose name no other file mentions (so nothing imports it)."""
+    candidates = []
+    for folder, _, files in os.walk(tree):
+        for name in files:
+            if name.endswith(".py") and name != "__init__.py":
+                path = os.path.join(folder, name)
+                candidates.append((os.path.getsize(path), path))
+    candidates.sort(reverse=True)
+    texts = []
+    for folder, _, files in os.walk(tree):
+        for name in files:
+            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as handle:
+                texts.append(handle.read())
+    blob = "\n".join(texts)
+    for size, path in candidates[len(candidates) // 2:]:  # a middle-sized file: about one file's work
+        stem = os.path.splitext(os.path.basename(path))[0]
+        if blob.count(stem) <= 1 and size > 2000:
+            return path
+    return candidates[len(candidates) // 2][1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tree", default="/work/corpus")
+    parser.add_argument("-j", "--jobs", default="2")
+    parser.add_argument("--repeat", type=int, default=1, help="take the best of N runs of each step")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="torchlint-bench-") as scratch:
+        tree = os.path.join(scratch, "tree")
+        files = copy_tree(args.tree, tree)
+        print(f"tree: {args.tree} ({files} .py files, {lines_in(tree):,} lines), -j {args.jobs}")
+        cache = os.path.join(scratch, "cache")
+        common = ["-j", args.jobs, tree]
+        off = dict(os.environ, TORCHLINT_NO_PROJECT="1")
+
+        def best(step):
+            return min(step() for _ in range(max(1, args.repeat)))
+
+        per_file = best(lambda: timed(["--no-cache", *common], env=off))
+        project = best(lambda: timed(["--no-cache", *common]))
+
+        def cold():
+            shutil.rmtree(cache, ignore_errors=True)
+            return timed(["--cache-dir", cache, *common])
+
+        cold_cache = best(cold)
+        warm = best(lambda: timed(["--cache-dir", cache, *common]))
+        leaf = leaf_module(tree)
+
+        def edit():
+            with open(leaf, "a", encoding="utf-8") as handle:
+                handle.write("# edited by bench_project_cache\n")
+            return timed(["--cache-dir", cache, *common])
+
+        edited = best(edit)
+        single = best(lambda: timed(["--no-cache", "-j", "1", leaf], env=off))
+        print(f"per-file analysis, no cache:      {per_file:7.2f} s")
+        overhead = (project / per_file - 1) * 100
+        print(f"project model, no cache:          {project:7.2f} s  ({overhead:+.1f} % vs per-file)")
+        print(f"project model, cold cache:        {cold_cache:7.2f} s  ({(cold_cache / per_file - 1) * 100:+.1f} %)")
+        print(f"warm re-run, nothing changed:     {warm:7.2f} s")
+        print(f"one leaf module edited:           {edited:7.2f} s  ({os.path.relpath(leaf, tree)})")
+        print(f"  that one file alone, no cache:  {single:7.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
