@@ -116,8 +116,18 @@ def _describe_syntax_error(source: str, exc: cst.ParserSyntaxError) -> ParseFail
     except SyntaxError as python_error:
         return ParseFailure(f"syntax error: {python_error.msg}", python_error.lineno or 1, python_error.offset or 1)
     except (ValueError, RecursionError, MemoryError):
-        pass
-    return ParseFailure(f"syntax error: {exc.message}", max(exc.raw_line, 1), exc.raw_column + 1)
+        return ParseFailure(f"syntax error: {exc.message}", max(exc.raw_line, 1), exc.raw_column + 1)
+    # Python accepts it: libcst is stricter (a tab-indented line in a space-indented block,
+    # thousands of implicitly joined strings).  Say so plainly instead of "syntax error".
+    hint = ""
+    if re.search(r"^[ ]*\t|^\t+ ", source, re.MULTILINE):
+        hint = " (its indentation mixes tabs and spaces: indent with spaces only)"
+    elif "tokenizer error" not in exc.message and source.count("'") + source.count('"') > 2000:
+        hint = " (too many implicitly joined strings?)"
+    return ParseFailure(
+        f"libcst, the parser torchlint uses, cannot parse this file although Python can{hint}",
+        max(exc.raw_line, 1), exc.raw_column + 1,
+    )  # fmt: skip
 
 
 @dataclass

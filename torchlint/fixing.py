@@ -1,21 +1,29 @@
 """Applying fixes: all compatible fixes at once, re-parse, re-lint, until nothing changes.
 
-The promise is that a fix never breaks a file: every round's output must parse, the
-loop is bounded, and when anything goes wrong the file is left exactly as it was.
+The promise is that a fix never breaks a file and changes only what it fixes: every
+round's output must parse (libcst) and compile (CPython), the text outside the edited
+nodes (their whole extent, owned comments and blank lines included) must be byte-identical
+to the input, the loop is bounded, and when anything goes wrong the file is left exactly
+as it was, with a TL000 saying why.  A file CPython rejects is never rewritten.
 """
 
 from __future__ import annotations
 
+import re
+import warnings
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
+from libcst.metadata import MetadataWrapper, WhitespaceInclusivePositionProvider
 
 from torchlint.engine import ParseFailure, active_violations, analyse, node_positions, parse, position_violations
 from torchlint.findings import Finding, internal_finding
 from torchlint.rule import SAFE, Fix, Rule
 
 MAX_ROUNDS = 10
+_NEWLINE = re.compile(r"\r\n?|\n")  # libcst's and the tokenizer's line breaks (not \f, \x1c, U+2028...)
 
 
 @dataclass
@@ -32,7 +40,23 @@ class _ApplyEdits(cst.CSTTransformer):
         self.edits = edits
 
     def on_leave(self, original_node, updated_node):
-        return self.edits.get(original_node, updated_node)
+        replacement = self.edits.get(original_node, updated_node)
+        if replacement is updated_node or not isinstance(replacement, cst.CSTNode):
+            return replacement
+        return _keep_owned_lines(original_node, replacement)
+
+
+def _keep_owned_lines(original, replacement):
+    """A statement built afresh (`cst.parse_statement`) has no comments above it, nor a trailing
+    comment: keep the replaced statement's (with the blank lines between them).  Blank lines
+    alone are the fixer's to keep or drop."""
+    leading = getattr(original, "leading_lines", None)
+    if leading and any(line.comment for line in leading) and getattr(replacement, "leading_lines", None) == ():
+        replacement = replacement.with_changes(leading_lines=leading)
+    if isinstance(original, cst.SimpleStatementLine) and isinstance(replacement, cst.SimpleStatementLine):
+        if original.trailing_whitespace.comment is not None and replacement.trailing_whitespace.comment is None:
+            replacement = replacement.with_changes(trailing_whitespace=original.trailing_whitespace)
+    return replacement
 
 
 def _non_overlapping(analysis, fixes: Sequence[Fix]) -> List[Fix]:
@@ -57,28 +81,128 @@ def fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool = Fal
     allowed = {SAFE, "unsafe"} if unsafe else {SAFE}
     current = source
     fixed = 0
-    for _ in range(MAX_ROUNDS):
+    for round_number in range(MAX_ROUNDS):
         analysis = analyse(path, current, rules)
         active = [v for v, _ in active_violations(analysis, current)]
         fixes = [v.fix for v in active if v.fix and v.fix.edits and v.fix.applicability in allowed]
         if not fixes or analysis.errors:
             return FixResult(current, position_violations(path, analysis, current), fixed)
+        if round_number == 0:
+            rejected = python_rejects(source)
+            if rejected:  # libcst accepts more than Python (`return` outside a function, `except E, e:`)
+                return _unchanged(path, source, rules, f"fix withheld: Python rejects this file ({rejected})")
         chosen = _non_overlapping(analysis, fixes)
         edits: Dict[cst.CSTNode, object] = {}
         for fix in chosen:
             edits.update(fix.edits)
+        codes = ", ".join(sorted({v.rule.code for v in analysis.violations if v.fix in chosen}))
         try:
             candidate = analysis.module.visit(_ApplyEdits(edits)).code
+            if current.endswith("\r") and not candidate.endswith(("\r", "\n")):
+                candidate += "\r"  # libcst drops the last line break of a lone-CR file
             parse(candidate)
         except (ParseFailure, Exception) as exc:
-            codes = ", ".join(sorted({v.rule.code for v in analysis.violations if v.fix in chosen}))
             reason = f"a fix for {codes} produced code that does not parse ({exc}); file left unchanged"
             return _unchanged(path, source, rules, reason)
         if candidate == current:
             return FixResult(current, position_violations(path, analysis, current), fixed)
+        try:
+            line = changed_outside(analysis.module, edits, current, candidate)
+        except KeyError:  # an edit for a node that is not in this tree: cannot check it, so do not apply it
+            line = 1
+        if line is not None:
+            reason = f"fix withheld: a fix for {codes} would also change line {line}, outside the code it fixes"
+            return _unchanged(path, source, rules, reason + "; file left unchanged")
+        lost = lost_comment(current, candidate)
+        if lost is not None:
+            reason = f"fix withheld: a fix for {codes} would delete the comment `{lost[:60]}`"
+            return _unchanged(path, source, rules, reason + "; file left unchanged")
+        rejected = python_rejects(candidate)
+        if rejected:
+            return _unchanged(path, source, rules, f"fix withheld: a fix for {codes} produced code Python rejects "
+                                                   f"({rejected}); file left unchanged")  # fmt: skip
         current = candidate
         fixed += len(chosen)
     return _unchanged(path, source, rules, f"fixes did not settle after {MAX_ROUNDS} rounds; file left unchanged")
+
+
+def python_rejects(source: str) -> Optional[str]:
+    """Why CPython's compiler rejects `source` (None: it compiles).  Nothing runs; warnings are muted."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            compile(source, "<fixed>", "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            return f"{exc.msg}, line {exc.lineno}" if exc.lineno else exc.msg
+        except (RecursionError, MemoryError):
+            return "too deeply nested to compile"
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
+_COMMENT = re.compile(r"#[^\r\n]*")
+
+
+def lost_comment(old: str, new: str) -> Optional[str]:
+    """A comment of `old` that `new` no longer has (counted; `#` in strings counts too: rarely, caution)."""
+    missing = Counter(c.rstrip() for c in _COMMENT.findall(old))
+    missing.subtract(c.rstrip() for c in _COMMENT.findall(new))
+    return next((comment for comment, count in missing.items() if count > 0), None)
+
+
+def _line_starts(text: str) -> List[int]:
+    return [0] + [match.end() for match in _NEWLINE.finditer(text)]
+
+
+def changed_outside(module: cst.Module, edits, old: str, new: str) -> Optional[int]:
+    """The first line of `old`, outside every edited node, that `new` does not keep byte for byte.
+
+    Each edited node's extent includes the whitespace, comments and blank lines it owns (a
+    replacement or an insertion before it may move those); everything between the extents
+    must come through unchanged and in order.  None: only the edited regions changed.
+    """
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(WhitespaceInclusivePositionProvider)
+    starts = _line_starts(old)
+
+    def offset(position) -> int:
+        return min(len(old), starts[position.line - 1] + position.column) if position.line <= len(starts) else len(old)
+
+    spans: List[List[int]] = []
+    for start, end in sorted((offset(positions[n].start), offset(positions[n].end)) for n in edits):
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    if not spans:
+        return None
+    bounds = [0] + [x for span in spans for x in span] + [len(old)]
+    gaps = [(bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2)]
+
+    def line_of(index: int) -> int:
+        return old.count("\n", 0, index) + old.count("\r", 0, index) - old.count("\r\n", 0, index) + 1
+
+    first_start, first_end = gaps[0]
+    last_start, last_end = gaps[-1]
+    if not new.startswith(old[first_start:first_end]):
+        return line_of(_first_difference(old[first_start:first_end], new))
+    limit = len(new) - (last_end - last_start)
+    if limit < first_end or not new.endswith(old[last_start:last_end]):
+        return line_of(last_start)
+    cursor = first_end
+    for start, end in gaps[1:-1]:
+        found = new.find(old[start:end], cursor, limit)
+        if found < 0:
+            return line_of(start)
+        cursor = found + (end - start)
+    return None
+
+
+def _first_difference(a: str, b: str) -> int:
+    for index, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return index
+    return min(len(a), len(b))
 
 
 def _unchanged(path: str, source: str, rules: Sequence[Rule], reason: str) -> FixResult:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Dict, FrozenSet, Optional
 
+from torchlint.source import split_lines
+
 # Same shape as flake8's: `# noqa`, `# noqa: TL301`, `# NOQA:TL301,TL501`.
 _LINE_NOQA = re.compile(
     r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
@@ -32,7 +34,9 @@ def line_noqa(source: str) -> Dict[int, Optional[FrozenSet[str]]]:
     result: Dict[int, Optional[FrozenSet[str]]] = {}
     if "noqa" not in source.lower():
         return result
-    for number, line in enumerate(source.splitlines(), start=1):
+    # Only \n, \r\n and \r end a line, as for libcst's positions: str.splitlines would also
+    # split at form feeds, \x1c-\x1e and U+2028/U+2029 and shift every later line number.
+    for number, line in enumerate(split_lines(source), start=1):
         if "#" not in line:
             continue
         match = _LINE_NOQA.search(line)

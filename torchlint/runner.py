@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from torchlint import registry, supervisor
@@ -131,6 +131,8 @@ def run(job: Job, paths: Sequence[str], jobs: Optional[int] = None) -> List[File
     With `job.cache_dir`, unchanged files (and unchanged files they consulted) come from the cache
     and only the rest is linted (torchlint/cache.py)."""
     run_cache = None
+    if os.environ.get("TORCHLINT_NO_PROJECT"):  # benchmarks: the per-file analysis alone
+        job = replace(job, project=False)
     if job.cache_dir is not None and job.mode == CHECK:
         from torchlint.analysis.project import shared_project
         from torchlint.cache import Cache, RunCache
