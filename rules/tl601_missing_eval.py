@@ -382,7 +382,7 @@ def mode_is_chosen(ctx: FileContext, use: cst.CSTNode, key: str, depth: int = 0)
                 return False
         return True
     if root in local_assignments(ctx, function):
-        return _loaded(ctx, function, root)
+        return _handed_in(ctx, function, root) or _loaded(ctx, function, root)
     if root in param_names(function):
         return False
     # A closure or global name: set by an enclosing function, at module level, or by any function.
@@ -447,6 +447,19 @@ def _loaded(ctx: FileContext, scope: cst.CSTNode, root: str) -> bool:
             spelled = dotted_name(call.func) or ""
             if set(words(spelled.rsplit(".", 1)[-1])) & _LOADER_WORDS:
                 return True
+    return False
+
+
+def _handed_in(ctx: FileContext, function: cst.FunctionDef, root: str) -> bool:
+    """`tnet = nets["tnet"]`, `model = self.model.to(device)`, `net = args.model`: a local that names a
+    model from elsewhere (its mode was chosen where it was built), not one the function builds."""
+    for assignment in local_assignments(ctx, function).get(root, []):
+        value = assignment.value
+        while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and \
+                value.func.attr.value in ("to", "cuda", "cpu", "half", "float", "get"):  # fmt: skip
+            value = value.func.value
+        if isinstance(value, (cst.Subscript, cst.Attribute, cst.Name)):
+            return True
     return False
 
 

@@ -471,6 +471,22 @@ def evaluate(model, loader):
 
 evaluate(PSNR(), val_loader)
 """,
+    "teacher-taken-from-a-dict-of-models": DROPOUT_NET + """
+def main(test_loader):
+    snet, tnet = Net(), Net()
+    tnet.eval()
+    test(test_loader, {"snet": snet, "tnet": tnet})
+
+
+def test(test_loader, nets):
+    snet = nets["snet"]
+    tnet = nets["tnet"]
+    snet.eval()
+    for img, target in test_loader:
+        with torch.no_grad():
+            out_s = snet(img)
+            out_t = tnet(img)
+""",
     "torch-loss-module": """
 import torch
 import torch.nn as nn
