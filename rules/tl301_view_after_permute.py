@@ -12,6 +12,7 @@ from torchlint.analysis.shapes import (
     FAILS,
     describe_permutation,
     known_shape,
+    may_be_strided,
     size_spellings,
     unchanged_between,
     view_verdict,
@@ -176,8 +177,8 @@ def view_fails(ctx: FileContext, view: cst.Call, producer: cst.BaseExpression) -
         return len(shape) if shape is not None else None
 
     permuted = describe_permutation(ctx, producer, rank_of)
-    if permuted is None:
-        return False
+    if permuted is None or may_be_strided(ctx, permuted.base):
+        return False  # the proofs hold for a permutation of a contiguous tensor
     receiver = view.func.value  # `y` in `y = x.permute(...); y.view(...)`, or the permute itself
     # `x.size(0)` in the view's arguments means the permute's input only if `x` still is it.
     base_readable = receiver is producer or unchanged_between(ctx, permuted.base, producer, view)

@@ -102,6 +102,16 @@ PROOFS = {
             out = out.permute(0, 2, 1, 3).view(B, N, -1)
             return self.proj(out)
     """),
+    "bmm-heads-folded-into-batch": attention("""
+        def forward(self, x):
+            B, N, C = x.shape
+            q = self.q(x).view(B, N, self.num_heads, self.head_dim).transpose(1, 2).reshape(B * self.num_heads, N, -1)
+            k = self.k(x).view(B, N, self.num_heads, self.head_dim).transpose(1, 2).reshape(B * self.num_heads, N, -1)
+            v = self.v(x).view(B, N, self.num_heads, self.head_dim).transpose(1, 2).reshape(B * self.num_heads, N, -1)
+            attn = torch.bmm(q, k.transpose(1, 2)).softmax(dim=-1)
+            out = torch.bmm(attn, v).view(B, self.num_heads, N, self.head_dim)
+            return self.proj(out.permute(0, 2, 1, 3).view(B, N, C))
+    """),
     "permute-keeps-batch-then-flatten": """
         import torch
         def head(feat):
@@ -186,6 +196,31 @@ LOOK_ALIKES = {
             x = F.scaled_dot_product_attention(q, k, v)
             return self.proj(x.transpose(1, 2).reshape(B, N, C))
     """),
+    "sdpa-output-has-its-own-layout": attention("""
+        # SDPA on CPU returns (B, H, N, D) laid out as (B, N, H, D): this view works.
+        def forward(self, x):
+            B, N, C = x.shape
+            qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+            q, k, v = qkv.unbind(0)
+            x = F.scaled_dot_product_attention(q, k, v, dropout_p=0.0)
+            x = x.transpose(1, 2).view(B, N, C)
+            return self.proj(x)
+    """),
+    "value-sliced-from-permuted-qkv": attention("""
+        def forward(self, x):
+            B, N, C = x.shape
+            qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
+            q, k, v = qkv.unbind(0)
+            return self.proj(v.transpose(1, 2).view(B, N, C))  # v is (B, H, N, D) laid out as (B, N, H, D)
+    """),
+    "permuted-back": """
+        import torch
+        def roundtrip(x):
+            y = x.permute(0, 2, 1)
+            return y.permute(0, 2, 1).view(-1)  # the two permutations cancel out
+        def run():
+            return roundtrip(torch.randn(2, 3, 4))
+    """,
     "adjacent-merge-nhwc": """
         import torch
         def tokens(x):

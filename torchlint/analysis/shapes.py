@@ -22,6 +22,7 @@ from typing import FrozenSet, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from torchlint import tables
 from torchlint.analysis.dataflow import (
     Assignment,
     attribute_assignments,
@@ -30,6 +31,11 @@ from torchlint.analysis.dataflow import (
     self_name,
 )
 from torchlint.context import FileContext
+
+_LAYOUT = tables.load("tensor_layout")
+NONCONTIGUOUS_METHODS = frozenset(_LAYOUT["noncontiguous_view_methods"])
+NONCONTIGUOUS_PROPERTIES = frozenset(_LAYOUT["noncontiguous_view_properties"])
+NONCONTIGUOUS_FUNCTIONS = frozenset(_LAYOUT["noncontiguous_view_functions"])
 
 FAILS, OK, UNKNOWN = "fails", "ok", "unknown"
 
@@ -476,8 +482,10 @@ def _call_shape(ctx: FileContext, call: cst.Call, depth: int) -> Optional[Shape]
     if any(a.star for a in args):
         return None
     if qualified is not None:
-        if qualified == "torch.matmul" and len(args) == 2:
+        if qualified in ("torch.matmul", "torch.bmm") and len(args) == 2:
             return _matmul(ctx, args[0].value, args[1].value, depth)
+        if qualified == "torch.nn.functional.scaled_dot_product_attention" and len(args) >= 3:
+            return _attention_shape(ctx, args[0].value, args[2].value, depth)
         if qualified in _SHAPE_KEEPING_FUNCTIONS and args and args[0].keyword is None:
             return propagated_shape(ctx, args[0].value, None, depth + 1)
         if qualified.rsplit(".", 1)[-1] in ("permute", "transpose", "swapaxes", "swapdims", "movedim"):
@@ -493,7 +501,7 @@ def _call_shape(ctx: FileContext, call: cst.Call, depth: int) -> Optional[Shape]
         return _permuted_shape(ctx, call, depth)
     if method in _SHAPE_KEEPING_METHODS:
         return propagated_shape(ctx, receiver, None, depth + 1)
-    if method == "matmul" and len(args) == 1:
+    if method in ("matmul", "bmm") and len(args) == 1:
         return _matmul(ctx, receiver, args[0].value, depth)
     if method == "unsqueeze" and len(args) == 1:
         base, dim = propagated_shape(ctx, receiver, None, depth + 1), _int(args[0].value)
@@ -596,6 +604,15 @@ def _matmul(ctx: FileContext, left, right, depth: int) -> Optional[Shape]:
     if a is None or b is None or len(a) < 2 or len(b) < 2:
         return None
     return _broadcast(a[:-2], b[:-2]) + (a[-2], b[-1])
+
+
+def _attention_shape(ctx: FileContext, query, value, depth: int) -> Optional[Shape]:
+    """`F.scaled_dot_product_attention(q, k, v)`: q's shape with v's last dim."""
+    q = propagated_shape(ctx, query, None, depth + 1)
+    v = propagated_shape(ctx, value, None, depth + 1)
+    if q is None or v is None or len(q) < 2 or len(q) != len(v):
+        return None
+    return q[:-1] + (v[-1],)
 
 
 def _elementwise(ctx: FileContext, left, right, depth: int) -> Optional[Shape]:
@@ -790,4 +807,126 @@ def unchanged_between(ctx: FileContext, name: cst.BaseExpression, first: cst.CST
             continue  # `x = x.view(...)`: the value is read before the name is bound again
         if ctx.contains(statement, first) or start < ctx.order(statement) < end:
             return False  # `x = x.permute(...)`, then `x.view(...)`: bound again in between
+    return True
+
+
+# -- is a tensor laid out contiguously? ----------------------------------------------------
+# The proofs above assume that the permuted tensor was contiguous: a permutation of a tensor
+# that was itself permuted (or sliced, or returned by a kernel with its own layout, like
+# `scaled_dot_product_attention`) may well be viewable.  A tensor of unknown origin (a
+# parameter, an unknown function's result) is taken for contiguous, as PyTorch code mostly is.
+_FRESH_METHODS = frozenset({"contiguous", "matmul", "bmm"})
+_STRIDED_METHODS = frozenset({"expand", "expand_as", "narrow", "unfold", "as_strided", "diagonal", "select",
+                              "split", "chunk", "unbind", "tensor_split"})  # fmt: skip
+
+
+def may_be_strided(ctx: FileContext, node: cst.BaseExpression, depth: int = 0) -> bool:
+    """True when `node` may not be contiguous by what this file shows (see above)."""
+    if depth > _MAX_DEPTH:
+        return True
+    if isinstance(node, cst.Name):
+        return _name_may_be_strided(ctx, node, depth)
+    if isinstance(node, cst.Attribute):
+        if node.attr.value in NONCONTIGUOUS_PROPERTIES:
+            return True
+        return node.attr.value == "data" and may_be_strided(ctx, node.value, depth + 1)
+    if isinstance(node, cst.BinaryOperation):
+        if isinstance(node.operator, cst.MatrixMultiply):
+            return False  # a fresh result
+        return may_be_strided(ctx, node.left, depth + 1) or may_be_strided(ctx, node.right, depth + 1)
+    if isinstance(node, cst.Subscript):
+        if may_be_strided(ctx, node.value, depth + 1):
+            return True
+        # `qkv[0]`, `x[1:]`, `x[None]` of a contiguous tensor are contiguous; `x[:, 0]` is not.
+        return len(node.slice) != 1
+    if isinstance(node, cst.Call):
+        return _call_may_be_strided(ctx, node, depth)
+    return False
+
+
+def _call_may_be_strided(ctx: FileContext, call: cst.Call, depth: int) -> bool:
+    func = call.func
+    qualified = ctx.qualified_name(func)
+    if qualified is not None:
+        if qualified in NONCONTIGUOUS_FUNCTIONS or qualified == "torch.nn.functional.scaled_dot_product_attention":
+            return True
+        if qualified in ("torch.matmul", "torch.bmm"):
+            return False
+        if qualified in _SHAPE_KEEPING_FUNCTIONS and call.args:
+            return may_be_strided(ctx, call.args[0].value, depth + 1)
+        return False  # another function: unknown origin
+    if not isinstance(func, cst.Attribute):
+        return False
+    method = func.attr.value
+    if method in NONCONTIGUOUS_METHODS or method in _STRIDED_METHODS:
+        return True
+    if method in _FRESH_METHODS:
+        return False
+    if _is_self_linear(ctx, func):
+        return False
+    if isinstance(func.value, cst.Name) and func.value.value == self_name(ctx, func):
+        # `self.drop(x)`, `self.norm(x)`: a module keeps (at most) its input's layout
+        return any(may_be_strided(ctx, a.value, depth + 1) for a in call.args)
+    return may_be_strided(ctx, func.value, depth + 1)  # a method keeps its receiver's layout at best
+
+
+def _is_self_linear(ctx: FileContext, func: cst.Attribute) -> bool:
+    if not (isinstance(func.value, cst.Name) and func.value.value == self_name(ctx, func)):
+        return False
+    class_def = ctx.enclosing(func, (cst.ClassDef,))
+    assigned = attribute_assignments(ctx, class_def, func.attr.value) if class_def is not None else []
+    return bool(assigned) and all(
+        isinstance(a.value, cst.Call) and ctx.call_name(a.value) == "torch.nn.Linear" for a in assigned
+    )
+
+
+def _name_may_be_strided(ctx: FileContext, name: cst.Name, depth: int) -> bool:
+    memo = ctx.memo("shapes.strided", dict)
+    if id(name) in memo:
+        return memo[id(name)]
+    memo[id(name)] = True  # a cycle: play safe
+    result = False
+    for assignment in reaching_assignments(ctx, name):
+        statement = assignment.statement
+        if isinstance(statement, cst.AugAssign) and isinstance(statement.target, cst.Name):
+            strided = _name_may_be_strided(ctx, statement.target, depth + 1)
+        elif assignment.value is not None:
+            strided = may_be_strided(ctx, assignment.value, depth + 1)
+        elif isinstance(statement, cst.Assign):
+            strided = _unpacked_may_be_strided(ctx, statement, assignment.target, depth)
+        else:
+            strided = True  # a loop target, a `with` target: not seen
+        if strided:
+            result = True
+            break
+    memo[id(name)] = result
+    return result
+
+
+def _unpacked_may_be_strided(ctx: FileContext, statement: cst.Assign, name, depth: int) -> bool:
+    """`q, k, v = qkv.unbind(0)` of a contiguous `qkv` gives contiguous pieces; along dim 2, not."""
+    value = statement.value
+    target = statement.targets[0].target if len(statement.targets) == 1 else None
+    if not isinstance(target, (cst.Tuple, cst.List)):
+        return True
+    index = next((i for i, e in enumerate(target.elements) if e.value is name), None)
+    if index is None:
+        return True
+    if isinstance(value, (cst.Tuple, cst.List)):
+        if len(value.elements) != len(target.elements) or isinstance(value.elements[index], cst.StarredElement):
+            return True
+        return may_be_strided(ctx, value.elements[index].value, depth + 1)
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and not ctx.qualified_name(value.func):
+        method = value.func.attr.value
+        if method in ("unbind", "chunk", "split"):
+            positional = [a.value for a in value.args if a.keyword is None]
+            keywords = {a.keyword.value: a.value for a in value.args if a.keyword is not None}
+            position = 0 if method == "unbind" else 1
+            dim_node = keywords.get("dim", positional[position] if len(positional) > position else None)
+            if dim_node is not None and _int(dim_node) != 0:
+                return True  # pieces along a later dim are strided
+            return may_be_strided(ctx, value.func.value, depth + 1)
+        return True
+    if isinstance(value, (cst.Name, cst.Subscript)):
+        return may_be_strided(ctx, value, depth + 1)  # iterating walks dim 0
     return True
