@@ -44,7 +44,7 @@ def test_text_output_is_flake8_style_with_summary(project, capsys):
     code, out, _ = run(capsys, "pkg")
     lines = out.splitlines()
     assert code == 1
-    assert lines[0].startswith("pkg/model.py:6:30: TL301 `.view()` merges dimensions")
+    assert lines[0].startswith("pkg/model.py:6:30: TL301 [*] `.view()` merges")
     assert lines[-1] == "1 finding (1 fixable) in 2 files."
 
 
@@ -89,6 +89,11 @@ def test_select_and_ignore_by_prefix(project, capsys):
         (["missing_dir"], "no such file or directory: missing_dir"),
         (["--jobs", "0"], "must be at least 1"),
         (["--fix", "--diff"], "cannot be used together"),
+        (["--select="], "argument --select: expected at least one rule code"),
+        (["--select", " , "], "argument --select: expected at least one rule code"),
+        (["--ignore="], "argument --ignore: expected at least one rule code"),
+        (["--format", "xml"], "invalid choice: 'xml'"),
+        (["-", "pkg"], "cannot be combined with other paths"),
     ],
 )
 def test_usage_errors_are_one_line_exit_2(project, capsys, args, message):
@@ -227,7 +232,7 @@ def test_a_crashing_rule_is_reported_and_others_still_run(project, capsys, monke
     monkeypatch.setattr(rule, "check", explode)
     (project / "both.py").write_text(BUGGY + "import torch.nn as nn\nm = torch.jit.script(nn.DataParallel(net))\n")
     code, out, _ = run(capsys, "-j", "1", "both.py")
-    assert code == 1
+    assert code == 2  # torchlint itself failed (exit 2, like ruff); the other rules still reported
     assert "TL000 could not analyse: internal error in TL501 (script-dataparallel): ValueError: boom" in out
     assert "TL301" in out
 
@@ -275,7 +280,9 @@ def test_rules_listing(capsys):
     code, out, _ = run(capsys, "rules")
     assert code == 0
     line = next(line for line in out.splitlines() if line.startswith("TL301"))
-    assert "view-after-permute" in line and "on" in line and "fix: safe" in line
+    assert "view-after-permute" in line and " on " in line and "fix: safe" in line
+    opt_in = next(line for line in out.splitlines() if line.startswith("TL102"))
+    assert " opt-in " in opt_in and " off " not in opt_in  # the README's word too
     code, out, _ = run(capsys, "rules", "--format", "json")
     entries = {e["code"]: e for e in json.loads(out)}
     assert entries["TL301"] == {
@@ -310,3 +317,99 @@ def test_console_entry_point_runs_without_importing_torch(project):
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=project)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("exit 1")
+
+
+# --- file selection: issue 8's bugs -------------------------------------------------------------------------
+
+
+def test_a_directory_under_a_default_excluded_name_is_linted_from_any_working_directory(tmp_path, monkeypatch, capsys):
+    # `cd /tmp/x && torchlint build/proj` used to lint 0 files: default excludes matched the given path.
+    proj = tmp_path / "build" / "proj"
+    proj.mkdir(parents=True)
+    (proj / "model.py").write_text(BUGGY)
+    (proj / "dist").mkdir()
+    (proj / "dist" / "gen.py").write_text(BUGGY)  # below the given path: still excluded
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "build/proj")
+    assert code == 1
+    assert "build/proj/model.py:6:30: TL301" in out and "gen.py" not in out
+    monkeypatch.chdir(tmp_path / "build")
+    assert "proj/model.py:6:30: TL301" in run(capsys, "proj")[1]
+
+
+def test_a_checkout_inside_a_venv_folder_is_linted(tmp_path, monkeypatch, capsys):
+    repo = tmp_path / "venv" / "site-packages" / "repo"
+    repo.mkdir(parents=True)
+    (repo / "train.py").write_text(BUGGY)
+    monkeypatch.chdir(tmp_path)
+    assert "TL301" in run(capsys, "venv/site-packages/repo")[1]
+    monkeypatch.chdir(repo)
+    assert "train.py:6:30: TL301" in run(capsys, ".")[1]
+
+
+def test_zero_files_linted_although_a_path_was_given_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.md").write_text("# notes\n")
+    code, out, err = run(capsys, "docs")
+    assert code == 0
+    assert "warning: no files linted" in err and "docs" in err
+
+
+def test_force_exclude_applies_exclude_to_named_files(tmp_path, monkeypatch, capsys):
+    (tmp_path / "pyproject.toml").write_text('[tool.torchlint]\nexclude = ["legacy"]\n')
+    (tmp_path / "legacy").mkdir()
+    (tmp_path / "legacy" / "old.py").write_text(BUGGY)
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "gen.py").write_text(BUGGY)
+    (tmp_path / "new.py").write_text(BUGGY)
+    monkeypatch.chdir(tmp_path)
+    assert "legacy/old.py:6" in run(capsys, "legacy/old.py")[1]  # named: linted, as flake8 and ruff do
+    code, out, err = run(capsys, "--force-exclude", "legacy/old.py", "build/gen.py", "new.py")
+    assert code == 1
+    assert "new.py:6" in out and "legacy" not in out and "build" not in out
+    code, out, err = run(capsys, "--force-exclude", "legacy/old.py")
+    assert code == 0 and "every path given is excluded" in err
+
+
+def test_force_exclude_never_looks_above_the_project(tmp_path, monkeypatch, capsys):
+    proj = tmp_path / "build" / "proj"
+    proj.mkdir(parents=True)
+    (proj / "pyproject.toml").write_text("[tool.torchlint]\n")
+    (proj / "a.py").write_text(BUGGY)
+    monkeypatch.chdir(tmp_path)
+    assert "TL301" in run(capsys, "--force-exclude", "build/proj/a.py")[1]
+
+
+@pytest.mark.parametrize("name", ["data.json", "notes.txt", "model.pyx"])
+def test_a_file_torchlint_cannot_lint_never_passes_silently(project, capsys, name):
+    (project / name).write_text('{"x": [1, 2]}\n')  # parses as a Python expression
+    code, out, _ = run(capsys, name)
+    assert code == 1
+    assert f"{name}:1:1: TL000 could not analyse: not a Python file or notebook" in out
+
+
+def test_a_script_without_suffix_named_on_the_command_line_is_python(project, capsys):
+    (project / "train").write_text(BUGGY)
+    assert "train:6:30: TL301" in run(capsys, "train")[1]
+
+
+def _many_findings(tmp_path):
+    (tmp_path / "big.py").write_text("def f(x):\n" + "    y = x.permute(0, 2, 1).view(-1)\n" * 1000)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
+def test_a_closed_pipe_ends_the_run_quietly(tmp_path, fmt):
+    _many_findings(tmp_path)
+    command = f"{sys.executable} -m torchlint --format {fmt} big.py | head -1"
+    result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.stdout.strip()
+    assert result.stderr == ""  # no BrokenPipeError traceback
+
+
+def test_repeated_select_is_a_union(project, capsys):
+    (project / "both.py").write_text(BUGGY + "import torch.nn as nn\nm = torch.jit.script(nn.DataParallel(net))\n")
+    code, out, _ = run(capsys, "--format", "json", "--select", "TL3", "--select", "TL501", "both.py")
+    assert sorted(f["code"] for f in json.loads(out)) == ["TL301", "TL501"]
+    code, out, _ = run(capsys, "--format", "json", "--ignore", "TL3", "--ignore", "TL5", "both.py")
+    assert json.loads(out) == []

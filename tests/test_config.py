@@ -79,7 +79,7 @@ def test_explicit_config_file(project, capsys):
 @pytest.mark.parametrize(
     "body, message",
     [
-        ('colour = "red"\n', "unknown key 'colour'"),
+        ('colour = "red"\n', "unknown key 'colour' in [tool.torchlint] (valid keys: baseline, exclude,"),
         ('select = "TL3"\nunsafe-fixes = "yes"\n', "unsafe-fixes must be true or false"),
         ("select = [3]\n", "select must be a list of rule codes"),
         ('exclude = "build"\n', "exclude must be a list of strings"),
@@ -99,7 +99,7 @@ def test_bad_config_is_a_usage_error_naming_the_key(project, capsys, body, messa
 def test_unknown_code_in_config_is_a_usage_error(project, capsys):
     write_config(project, 'select = ["TL9"]\n')
     assert main(["src"]) == 2
-    assert "unknown rule code or prefix 'TL9'" in capsys.readouterr().err
+    assert "pyproject.toml: [tool.torchlint] select: unknown rule code or prefix 'TL9'" in capsys.readouterr().err
 
 
 def test_missing_explicit_config(project, capsys):
@@ -112,3 +112,90 @@ def test_pyproject_without_our_table_is_skipped(project, capsys, monkeypatch):
     (project / "src" / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
     monkeypatch.chdir(project / "src")
     assert codes_found(capsys, "a.py") == ["TL501"]
+
+
+# --- issue 8: errors name the file and key; discovery from the linted files ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, key",
+    [
+        ('select = ["TL9"]\n', "select"),
+        ('ignore = ["TL9"]\n', "ignore"),
+        ('extend-select = ["XX1"]\n', "extend-select"),
+        ('[tool.torchlint.per-file-ignores]\n"tests/*" = ["TL9"]\n', "per-file-ignores.'tests/*'"),
+    ],
+)
+def test_unknown_code_in_config_names_the_file_and_key(project, capsys, body, key):
+    write_config(project, body)
+    assert main(["src"]) == 2
+    err = capsys.readouterr().err
+    assert f"pyproject.toml: [tool.torchlint] {key}: unknown rule code or prefix" in err
+    assert "--select" not in err and "--ignore" not in err
+
+
+def test_unknown_key_lists_the_valid_keys(project, capsys):
+    write_config(project, 'colour = "red"\n')
+    assert main(["src"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown key 'colour'" in err and "valid keys:" in err
+    for key in ("select", "ignore", "extend-select", "per-file-ignores", "exclude", "unsafe-fixes", "baseline"):
+        assert key in err
+
+
+def test_empty_select_in_config_is_an_error(project, capsys):
+    write_config(project, "select = []\n")
+    assert main(["src"]) == 2
+    assert "select is empty" in capsys.readouterr().err
+
+
+def test_config_is_found_from_the_linted_paths_not_the_working_directory(tmp_path, monkeypatch, capsys):
+    proj = tmp_path / "proj"
+    (proj / "src").mkdir(parents=True)
+    (proj / "src" / "a.py").write_text(BUGGY + WRAPPED)
+    write_config(proj, 'select = ["TL5"]\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.torchlint]\nselect = ["TL3"]\n')  # the cwd's: not used
+    monkeypatch.chdir(tmp_path)
+    assert codes_found(capsys, "proj/src/a.py") == ["TL501"]
+    assert codes_found(capsys, "proj") == ["TL501"]
+    monkeypatch.chdir("/")
+    assert codes_found(capsys, str(proj / "src" / "a.py")) == ["TL501"]
+
+
+def test_globs_are_relative_to_the_config_file(tmp_path, monkeypatch, capsys):
+    proj = tmp_path / "proj"
+    (proj / "src").mkdir(parents=True)
+    (proj / "legacy").mkdir()
+    (proj / "src" / "a.py").write_text(BUGGY + WRAPPED)
+    (proj / "legacy" / "b.py").write_text(BUGGY)
+    write_config(proj, 'exclude = ["legacy/*"]\n[tool.torchlint.per-file-ignores]\n"src/*.py" = ["TL3"]\n')
+    monkeypatch.chdir(tmp_path)
+    assert codes_found(capsys, "proj") == ["TL501"]
+    monkeypatch.chdir(proj / "src")
+    assert codes_found(capsys, ".") == ["TL501"]
+
+
+def test_common_ancestor_of_several_paths(tmp_path, monkeypatch, capsys):
+    proj = tmp_path / "proj"
+    for sub in ("a", "b"):
+        (proj / sub).mkdir(parents=True)
+        (proj / sub / "m.py").write_text(BUGGY + WRAPPED)
+    write_config(proj, 'ignore = ["TL501"]\n')
+    monkeypatch.chdir(tmp_path)
+    assert codes_found(capsys, "proj/a/m.py", "proj/b") == ["TL301", "TL301"]
+
+
+def test_flake8_is_configured_through_flake8_not_tool_torchlint(tmp_path):
+    # The documented choice: under flake8, flake8's own select/ignore/per-file-ignores apply; [tool.torchlint]
+    # does not (flake8 never reads pyproject.toml, and two configurations for one run would disagree).
+    import subprocess
+    import sys
+
+    write_config(tmp_path, 'ignore = ["TL301"]\n')
+    (tmp_path / "train.py").write_text(BUGGY)
+    command = [sys.executable, "-m", "flake8", "--select", "TL", "train.py"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert "TL301" in result.stdout
+    (tmp_path / ".flake8").write_text("[flake8]\nextend-ignore = TL301\n")
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout == ""

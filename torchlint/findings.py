@@ -32,10 +32,11 @@ class Finding:
     name: str
     message: str
     fix: Optional[FixInfo] = None
+    cell: Optional[int] = None  # notebooks: the 1-based cell; `line`/`end_line` then count within the cell
     related: Tuple[Related, ...] = ()  # other files/lines the cause spans (project-wide findings)
 
     def sort_key(self):
-        return (self.path, self.line, self.column, self.code, self.message)
+        return (self.path, self.cell or 0, self.line, self.column, self.code, self.message)
 
 
 def internal_finding(path: str, reason: str, line: int = 1, column: int = 1) -> Finding:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from torchlint import registry, supervisor
-from torchlint.discovery import matches_any
+from torchlint.discovery import NOTEBOOK_SUFFIX, is_python_path, matches_any
 from torchlint.engine import describe_exception, lint_source
 from torchlint.findings import Finding, internal_finding
 from torchlint.fixing import fix_source
@@ -78,6 +78,8 @@ def process_file(job: Job, path: str) -> FileResult:
 
 
 def _process(job: Job, path: str) -> FileResult:
+    if not is_python_path(path):  # notebooks (torchlint/notebook.py) and files torchlint cannot lint
+        return _process_other(job, path)
     try:
         source_file = read_source(path, job.max_file_size)
     except SourceError as exc:
@@ -111,6 +113,34 @@ def _process(job: Job, path: str) -> FileResult:
 # TL000 reasons that mean torchlint itself failed (not the file): the CLI exits 2 for them.
 CRASH_REASON = "the parser crashed (nesting too deep?)"
 _INTERNAL_PREFIXES = ("could not analyse: internal error", f"could not analyse: {CRASH_REASON}")
+
+
+def _process_other(job: Job, path: str) -> FileResult:
+    if not path.endswith(NOTEBOOK_SUFFIX):
+        return FileResult(path, [internal_finding(path, "not a Python file or notebook (.py, .pyi, .ipynb)")])
+    from torchlint.notebook import check_notebook
+
+    try:  # a notebook's size is mostly outputs: the cap is for its code
+        source_file = read_source(path, job.max_file_size * 10)
+    except SourceError as exc:
+        return FileResult(path, [internal_finding(path, str(exc))])
+    rules = _rules_for_file(job, path)
+    outcome = check_notebook(path, source_file.text, rules, fix=job.mode != CHECK, unsafe=job.unsafe_fixes)
+    result = FileResult(path, outcome.findings, fixed=outcome.fixed, changed=outcome.new_text is not None)
+    if outcome.new_text is None:
+        return result
+    if job.mode == DIFF:
+        result.diff = "".join(difflib.unified_diff(
+            source_file.text.splitlines(keepends=True), outcome.new_text.splitlines(keepends=True),
+            fromfile=f"a/{path}", tofile=f"b/{path}",
+        ))  # fmt: skip
+        return result
+    try:
+        write_atomically(path, outcome.new_text.encode("utf-8"))
+    except OSError as exc:
+        result.changed, result.fixed = False, 0
+        result.findings.append(internal_finding(path, f"cannot write fixed file: {exc}"))
+    return result
 
 
 def is_internal_error(finding: Finding) -> bool:
