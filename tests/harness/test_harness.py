@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib.util
 import json
 import subprocess
 import sys
@@ -29,7 +30,7 @@ PROBE = HERE / "probe.py"
 CLI_TIMEOUT_S = 120
 
 # Module-level constants a case may set, and their defaults.
-SETTINGS = {"UNSAFE": False, "WORLD_SIZE": 1, "GPU": False, "TIMEOUT": 120}
+SETTINGS = {"UNSAFE": False, "WORLD_SIZE": 1, "GPU": False, "TIMEOUT": 120, "REQUIRES": ()}
 
 
 @dataclass(repr=False)
@@ -42,6 +43,7 @@ class Case:
     world_size: int
     gpu: bool
     timeout: float
+    requires: tuple = ()  # packages the probes import besides torch (skipped when one is missing)
 
     def __repr__(self) -> str:  # keeps assertion messages short
         return f"<case {self.id}>"
@@ -67,6 +69,7 @@ def read_case(path: Path) -> Case:
         world_size=values["WORLD_SIZE"],
         gpu=values["GPU"],
         timeout=values["TIMEOUT"],
+        requires=tuple(values["REQUIRES"]),
     )
 
 
@@ -123,6 +126,9 @@ def _symptoms(results: List[dict]) -> str:
 def test_harness(case: Case, tmp_path: Path):
     if case.gpu and not cuda_available():
         pytest.skip(f"{case.id} needs CUDA and torch.cuda.is_available() is False")
+    missing = [name for name in case.requires if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.skip(f"{case.id} needs {', '.join(missing)}, which is not importable here")
     # An empty [tool.torchlint] table: no configuration from outside the temp dir applies.
     (tmp_path / "pyproject.toml").write_text("[tool.torchlint]\n")
     original = tmp_path / "original" / "program.py"
