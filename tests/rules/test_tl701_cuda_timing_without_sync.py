@@ -1,0 +1,261 @@
+"""TL701 cuda-timing-without-sync: host clocks around asynchronous CUDA work, and the fix."""
+
+import pytest
+
+from tests.helpers import codes, dedent, fix, lint
+
+SELECT = ["TL701"]
+
+POSITIVES = {
+    "perf-counter-around-a-forward": """
+        import time
+        import torch
+
+        def bench(model, x):
+            model = model.cuda()
+            x = x.cuda()
+            start = time.perf_counter()
+            for _ in range(10):
+                model(x)
+            return time.perf_counter() - start
+    """,
+    "end-variable": """
+        import time
+
+        def bench(model, x):
+            x = x.to("cuda")
+            t0 = time.time()
+            for _ in range(100):
+                y = model(x)
+            t1 = time.time()
+            print(f"{t1 - t0:.3f}s")
+    """,
+    "from-time-import-and-conditional-device": """
+        from time import perf_counter
+        import torch
+
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+        def bench(model, x):
+            x = x.to(device)
+            begin = perf_counter()
+            for _ in range(10):
+                out = model(x)
+            elapsed = perf_counter() - begin
+            return out, elapsed
+    """,
+    "training-loop-batch-time": """
+        import time
+
+        def train(loader, model, criterion, optimizer, meter):
+            end = time.time()
+            for images, target in loader:
+                images = images.cuda(non_blocking=True)
+                loss = criterion(model(images), target.cuda())
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                meter.update(time.time() - end)
+                end = time.time()
+    """,
+}
+
+NEGATIVES = {
+    "one-timed-forward": """
+        import time
+
+        def predict(model, x):
+            x = x.cuda()
+            start = time.time()
+            out = model(x)  # detection models often wait for the GPU in their own post-processing
+            print("inference took", time.time() - start)
+            return out.cpu()
+    """,
+    "imported-helper-may-sync": """
+        import time
+        from .loops import train_one_epoch
+
+        def fit(model, loader, optimizer):
+            model.cuda()
+            for epoch in range(10):
+                t0 = time.time()
+                train_one_epoch(model, loader, optimizer)
+                print(time.time() - t0)
+    """,
+    "iteration-time-carried-over-with-item-later": """
+        import time
+
+        def train(loader, model, criterion, optimizer, meter, losses):
+            end = time.time()
+            for x, y in loader:
+                loss = criterion(model(x.cuda()), y.cuda())
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                meter.update(time.time() - end)
+                losses.update(loss.item())
+                end = time.time()
+    """,
+    "synchronize-before-the-end": """
+        import time
+        import torch
+
+        def bench(model, x):
+            x = x.cuda()
+            start = time.perf_counter()
+            model(x)
+            torch.cuda.synchronize()
+            return time.perf_counter() - start
+    """,
+    "item-waits-for-the-gpu": """
+        import time
+
+        def train(loader, model, criterion, optimizer, meter):
+            end = time.time()
+            for images, target in loader:
+                loss = criterion(model(images.cuda()), target.cuda())
+                loss.backward()
+                optimizer.step()
+                meter.update(loss.item())
+                print(time.time() - end)
+                end = time.time()
+    """,
+    "helper-that-syncs": """
+        import time
+
+        def accuracy(out, y):
+            return (out.argmax(1) == y).float().mean().item()
+
+        def bench(model, x, y):
+            x = x.cuda()
+            start = time.time()
+            acc = accuracy(model(x), y)
+            return time.time() - start, acc
+    """,
+    "no-cuda-in-the-function": """
+        import time
+
+        def bench(model, x, device):
+            x = x.to(device)
+            start = time.time()
+            model(x)
+            return time.time() - start
+    """,
+    "cpu-only-work-between": """
+        import time
+
+        def load(model, loader):
+            model.cuda()
+            start = time.time()
+            batch = next(iter(loader))
+            print("data loading took", time.time() - start)
+            return batch
+    """,
+    "cuda-events": """
+        import time
+        import torch
+
+        def bench(model, x):
+            x = x.cuda()
+            begin = torch.cuda.Event(enable_timing=True)
+            start = time.time()
+            model(x)
+            return time.time() - start
+    """,
+    "start-not-a-clock": """
+        import time
+
+        def bench(model, x, start):
+            model(x.cuda())
+            return time.time() - start
+    """,
+}
+
+
+@pytest.mark.parametrize("code", POSITIVES.values(), ids=POSITIVES.keys())
+def test_reports(code):
+    assert codes(code, SELECT) == ["TL701"]
+
+
+@pytest.mark.parametrize("code", NEGATIVES.values(), ids=NEGATIVES.keys())
+def test_silent(code):
+    assert codes(code, SELECT) == []
+
+
+def test_message_points_to_events_and_benchmark():
+    (finding,) = lint(POSITIVES["perf-counter-around-a-forward"], SELECT)
+    assert finding.message.startswith("`time.perf_counter()` after CUDA work")
+    assert "torch.cuda.Event" in finding.message and "torch.utils.benchmark" in finding.message
+    assert len(finding.message) <= 160
+    assert finding.fix.applicability == "safe"
+
+
+def test_fix_plain_synchronize_where_cuda_is_certain():
+    assert fix(POSITIVES["perf-counter-around-a-forward"], SELECT) == dedent("""
+        import time
+        import torch
+
+        def bench(model, x):
+            model = model.cuda()
+            x = x.cuda()
+            start = time.perf_counter()
+            for _ in range(10):
+                model(x)
+            torch.cuda.synchronize()
+            return time.perf_counter() - start
+    """)
+
+
+def test_fix_guarded_synchronize_where_cuda_is_conditional():
+    assert fix(POSITIVES["from-time-import-and-conditional-device"], SELECT) == dedent("""
+        from time import perf_counter
+        import torch
+
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+        def bench(model, x):
+            x = x.to(device)
+            begin = perf_counter()
+            for _ in range(10):
+                out = model(x)
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            elapsed = perf_counter() - begin
+            return out, elapsed
+    """)
+
+
+def test_fix_in_a_training_loop():
+    code = "import torch\n" + dedent(POSITIVES["training-loop-batch-time"])
+    assert fix(code, SELECT) == code.replace(
+        "        meter.update(time.time() - end)\n",
+        "        torch.cuda.synchronize()\n        meter.update(time.time() - end)\n",
+    )
+
+
+def test_fix_needs_torch_imported():
+    (finding,) = lint(POSITIVES["end-variable"], SELECT)
+    assert finding.fix is None
+
+
+def test_fixed_code_is_clean_and_the_start_is_synced_once():
+    code = """
+        import time
+        import torch
+
+        def bench(model, x):
+            x = x.cuda()
+            model(x)  # warm-up
+            start = time.perf_counter()
+            for _ in range(10):
+                model(x)
+            mid = time.perf_counter() - start
+            for _ in range(10):
+                model(x)
+            return mid, time.perf_counter() - start
+    """
+    fixed = fix(code, SELECT)
+    assert codes(fixed, SELECT) == []
+    # Before the start (after the warm-up) and before the first end; the second end's interval then
+    # contains a synchronize and is quiet.
+    assert fixed.count("torch.cuda.synchronize()") == 2
