@@ -204,3 +204,22 @@ def test_mode_status_of_an_imported_and_a_same_file_class(tmp_path):
     assert statuses["Net()"] == (True, "`Net` (models.py:2) builds `nn.Dropout`")
     assert statuses["Head()"] == (False, "")
     assert statuses["torch.nn.BatchNorm2d(3)"] == (None, "")  # torch layers stay with the generated tables
+
+
+def test_what_a_function_returns_an_instance_of(tmp_path):
+    write(tmp_path, {"setup.py": "", "models.py": "class Net:\n    pass\n\ndef build():\n    return Net()\n",
+                     "factory.py": "from models import Net\n\ndef make():\n    return Net()\n",
+                     "train.py": "from models import build\nfrom factory import make\n"})  # fmt: skip
+    project = Project([str(tmp_path)])
+    import libcst as cst
+
+    from torchlint.context import FileContext
+    from torchlint.engine import parse
+
+    source = (tmp_path / "train.py").read_text() + "a = build()\nb = make()\n"
+    ctx = FileContext(str(tmp_path / "train.py"), source, parse(source))
+    project.attach(ctx)
+    calls = {ctx.code(c): c for c in ctx.nodes(cst.Call)}
+    (built,), _ = project.remote_values(ctx, calls["build()"])
+    (made,), _ = project.remote_values(ctx, calls["make()"])
+    assert built.value["cls"] == made.value["cls"] == "models.Net"

@@ -120,6 +120,7 @@ class Project:
         self._isdir: Dict[str, bool] = {}
         self._recording: Optional[Dict[str, Optional[str]]] = None
         self._resolving: Set[Tuple[str, str]] = set()
+        self._lookups: Dict[Tuple[str, str], Tuple[Optional[Symbol], Dict[str, Optional[str]]]] = {}
         self.summarised = 0  # summaries computed by a parse (not from the cache): for benchmarks
 
     @classmethod
@@ -306,13 +307,28 @@ class Project:
         """What `name` means as an attribute of the module `module_path` (definitions, imports,
         re-exports, star imports, submodules)."""
         key = (module_path, name)
+        known = self._lookups.get(key)
+        if known is not None:  # memoised with the files it consulted, replayed into the recording
+            if self._recording is not None:
+                for path, digest in known[1].items():
+                    self._recording.setdefault(path, digest)
+            return known[0]
         if key in self._resolving or depth > _MAX_DEPTH:
             return None  # an import cycle: unknown
         self._resolving.add(key)
+        outer = self._recording
+        self._recording = consulted = {}
         try:
-            return self._lookup(module_path, name, depth)
+            symbol = self._lookup(module_path, name, depth)
         finally:
             self._resolving.discard(key)
+            self._recording = outer
+            if outer is not None:
+                for path, digest in consulted.items():
+                    outer.setdefault(path, digest)
+        if not self._resolving:  # a result reached inside a cycle may depend on where it started
+            self._lookups[key] = (symbol, consulted)
+        return symbol
 
     def _lookup(self, module_path: str, name: str, depth: int) -> Optional[Symbol]:
         is_package = module_path.endswith(_NAMESPACE) or os.path.basename(module_path) == "__init__.py"
@@ -630,6 +646,8 @@ class Project:
     def _expand(self, path: str, value: dict, depth: int, seen: Set[Symbol]) -> Optional[List[dict]]:
         """A VALUE with its `call`/`name` references followed into the files they name."""
         kind = value.get("k")
+        if kind == S.INSTANCE and value.get("q") is None:  # qualify a same-file class: "models.Net"
+            return [{**value, "cls": f"{self.module_name(path)}.{value.get('cls')}", "q": True}]
         if kind in (S.LOADER, S.SAMPLER, S.INSTANCE):
             return [value]
         if kind == S.LOADER_OF:
@@ -642,6 +660,8 @@ class Project:
             return [{"k": S.TUPLE, "items": items}]
         if kind == S.CALL:
             target = self.resolve(path, value.get("f"))
+            if target is not None and target.kind == "class":
+                return [{"k": S.INSTANCE, "cls": target.qualified, "line": value.get("line", 1), "q": True}]
             if target is None or target.kind != "function":
                 return None
             facts = self.function_facts(target)
