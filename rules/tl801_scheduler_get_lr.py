@@ -105,6 +105,8 @@ class SchedulerGetLr(Rule):
         a scheduler subclass's own code.
     """
     bad = """
+        import torch
+
         scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[30, 80], gamma=0.1)
         for epoch in range(100):
             train(...)
@@ -112,6 +114,8 @@ class SchedulerGetLr(Rule):
             print(f"epoch {epoch} lr {scheduler.get_lr()[0]}")
     """
     good = """
+        import torch
+
         scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[30, 80], gamma=0.1)
         for epoch in range(100):
             train(...)

@@ -112,6 +112,7 @@ class AutogradVariable(Rule):
         (memory grows, and out-of-memory errors appear at batch sizes that used to fit).
     """
     bad = """
+        import torch
         from torch.autograd import Variable
 
         for images, labels in loader:
@@ -119,6 +120,8 @@ class AutogradVariable(Rule):
             noise = Variable(torch.randn(4, 100), requires_grad=True)
     """
     good = """
+        import torch
+
         for images, labels in loader:
             images = images.cuda()
             noise = torch.randn(4, 100).requires_grad_()
