@@ -313,6 +313,27 @@ def _shape_at(source: str, marker: str):
     raise AssertionError(marker)
 
 
+def test_a_size_name_bound_again_is_another_symbol():
+    from torchlint.analysis.shapes import _factors
+
+    source = textwrap.dedent("""
+        def f(x):
+            B, N, C = x.shape
+            y = x.reshape(B, N, 4, C // 4)  # here
+            N = N // 2
+            z = y.view(N, -1)
+    """)
+    ctx = FileContext("example.py", source, cst.parse_module(source))
+    dims = _shape_at(source, "here")
+    assert len(dims) == 4
+    shape = propagated_shape(
+        ctx, next(a.value for a in ctx.nodes(cst.Assign) if ctx.code(a.value).startswith("x.reshape"))
+    )
+    later_n = next(c for c in ctx.nodes(cst.Call) if ctx.code(c).startswith("y.view")).args[0].value
+    (factor,) = _factors(ctx, later_n)
+    assert not factor & shape[1]  # the N of the view is not the N of the reshape
+
+
 def test_shapes_follow_linear_reshape_permute_unbind_and_matmul():
     source = attention("""
         def forward(self, x):
@@ -326,7 +347,8 @@ def test_shapes_follow_linear_reshape_permute_unbind_and_matmul():
     """)
 
     def named(marker):  # without the aliases `x.shape[0]`, `x.size(0)` of `B`...
-        return [[s for s in dim if not s.startswith("x.")] for dim in _shape_at(source, marker)]
+        dims = _shape_at(source, marker)
+        return [sorted(s.split("@")[0] for s in dim if not s.startswith("x.")) for dim in dims]
 
     assert named("linear") == [["B"], ["N"], []]
     assert named("qkv") == [["3"], ["B"], ["self.num_heads"], ["N"], ["C//self.num_heads"]]

@@ -140,11 +140,38 @@ def _spelling(ctx: FileContext, node: cst.CSTNode) -> str:
     return "".join(ctx.code(node).split())
 
 
+def _symbol(ctx: FileContext, node: cst.CSTNode, text: Optional[str] = None) -> str:
+    """`text` (default: how `node` is spelled) tagged with the definitions its names have at
+    `node`: `N` read before and after `N = N * 2` are two symbols, never one size."""
+    names = [node] if isinstance(node, cst.Name) else list(ctx.walk(node, cst.Name))
+    tags = []
+    for name in names:
+        parent = ctx.parent(name)
+        if isinstance(parent, cst.Attribute) and parent.attr is name or isinstance(parent, cst.Arg):
+            if not (isinstance(parent, cst.Arg) and parent.value is name):
+                continue  # `.num_heads`, `dim=`: not a variable
+        tags.append(_definition_tag(ctx, name))
+    return f"{_spelling(ctx, node) if text is None else text}@{','.join(tags)}"
+
+
+def _definition_tag(ctx: FileContext, name: cst.Name) -> str:
+    statement = ctx.statement_of(name)
+    if isinstance(statement, cst.Assign) and any(ctx.contains(t.target, name) for t in statement.targets):
+        return f"{name.value}:{ctx.order(statement)}"  # the name being bound (`B` in `B, N, C = x.shape`)
+    reaching = reaching_assignments(ctx, name)
+    if not reaching:
+        return f"{name.value}:outer"  # a parameter or a global, the same everywhere in the function
+    if len(reaching) == 1 and reaching[0].unconditional:
+        return f"{name.value}:{ctx.order(reaching[0].statement)}"
+    return f"{name.value}:?{id(name)}"  # several definitions may reach: a symbol of its own
+
+
 def size_spellings(ctx: FileContext, tensor: cst.BaseExpression, dim: int, rank: Optional[int]) -> set:
     """How code may spell the size of `tensor`'s dim: `t.size(1)`, `t.shape[1]`, `t.shape[-3]`."""
     name = _spelling(ctx, tensor)
     indices = {dim} | ({dim - rank} if rank is not None else set())
-    return {f"{name}.size({i})" for i in indices} | {f"{name}.shape[{i}]" for i in indices}
+    texts = {f"{name}.size({i})" for i in indices} | {f"{name}.shape[{i}]" for i in indices}
+    return {_symbol(ctx, tensor, text) for text in texts}
 
 
 def _factors(ctx: FileContext, node: cst.BaseExpression) -> Optional[List[FrozenSet[str]]]:
@@ -156,7 +183,7 @@ def _factors(ctx: FileContext, node: cst.BaseExpression) -> Optional[List[Frozen
         left, right = _factors(ctx, node.left), _factors(ctx, node.right)
         return left + right if left is not None and right is not None else None
     if isinstance(node, (cst.Name, cst.Call, cst.Subscript, cst.Attribute)):
-        return [frozenset({_spelling(ctx, node)} | _aliases(ctx, node))]
+        return [frozenset({_symbol(ctx, node)} | _aliases(ctx, node))]
     value = _int(node)
     if value is not None and value >= 0:
         return [frozenset({str(value)})]
@@ -234,7 +261,7 @@ def _read_argument(ctx, node, dim_symbols) -> Optional[List[FrozenSet[str]]]:
     factors = _factors(ctx, node)
     if factors is not None and all(f & known for f in factors):
         return factors
-    whole = _spelling(ctx, node)  # `C // self.num_heads`, spelled as a size by an earlier reshape
+    whole = _symbol(ctx, node)  # `C // self.num_heads`, spelled as a size by an earlier reshape
     if not isinstance(node, cst.UnaryOperation) and whole in known:
         return [frozenset({whole})]
     return None
@@ -533,7 +560,7 @@ def _dim_symbol(ctx: FileContext, node: cst.BaseExpression) -> FrozenSet[str]:
     if value is not None:
         return frozenset({str(value)}) if value >= 0 else _UNKNOWN_DIM
     if isinstance(node, (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.BinaryOperation)):
-        return frozenset({_spelling(ctx, node)} | _aliases(ctx, node))
+        return frozenset({_symbol(ctx, node)} | _aliases(ctx, node))
     return _UNKNOWN_DIM
 
 
@@ -720,7 +747,8 @@ def _shape_from_unpacking(ctx: FileContext, tensor: cst.BaseExpression, use: cst
     elements = latest.targets[0].target.elements
     if any(isinstance(e, cst.StarredElement) for e in elements):
         return None
-    return [{e.value.value} if isinstance(e.value, cst.Name) and e.value.value != "_" else set() for e in elements]
+    return [{_symbol(ctx, e.value)} if isinstance(e.value, cst.Name) and e.value.value != "_" else set()
+            for e in elements]  # fmt: skip
 
 
 def _unpackings(ctx: FileContext) -> List[cst.Assign]:
@@ -758,7 +786,8 @@ def _aliases(ctx: FileContext, node: cst.BaseExpression) -> FrozenSet[str]:
     if not unchanged_between(ctx, tensor, statement, node):
         return frozenset()
     spelled = _spelling(ctx, tensor)
-    return frozenset({f"{spelled}.shape[{index}]", f"{spelled}.size({index})"})
+    return frozenset({_symbol(ctx, tensor, f"{spelled}.shape[{index}]"),
+                      _symbol(ctx, tensor, f"{spelled}.size({index})")})  # fmt: skip
 
 
 def _size_read(ctx: FileContext, value: cst.BaseExpression):
