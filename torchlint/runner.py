@@ -17,7 +17,14 @@ from torchlint.discovery import NOTEBOOK_SUFFIX, is_python_path, matches_any
 from torchlint.engine import describe_exception, lint_source
 from torchlint.findings import Finding, internal_finding
 from torchlint.fixing import fix_source
-from torchlint.source import DEFAULT_MAX_FILE_SIZE, SourceError, read_source, write_atomically
+from torchlint.source import (
+    DEFAULT_MAX_FILE_SIZE,
+    SourceChanged,
+    SourceError,
+    read_source,
+    split_lines,
+    write_atomically,
+)
 
 CHECK, FIX, DIFF = "check", "fix", "diff"
 DEFAULT_TIMEOUT = 20.0  # seconds per file; a file that takes longer is skipped (TL000)
@@ -87,6 +94,23 @@ def _process(job: Job, path: str) -> FileResult:
     rules = _rules_for_file(job, path)
     if job.mode == CHECK:
         return _lint(job, path, source_file.text, rules)
+    for _ in range(FIX_ATTEMPTS):
+        result = _fix(job, path, source_file, rules)
+        if not isinstance(result, SourceChanged):
+            return result
+        try:  # an edit was saved while we fixed: fix the new text instead of losing it
+            source_file = read_source(path, job.max_file_size)
+        except SourceError as exc:
+            return FileResult(path, [internal_finding(path, str(exc))])
+    findings = _lint(job, path, source_file.text, rules).findings
+    return FileResult(path, findings + [internal_finding(path, f"cannot write fixed file: {result}")])
+
+
+FIX_ATTEMPTS = 3  # a file that keeps changing under us is reported, not fought over
+
+
+def _fix(job: Job, path: str, source_file, rules):
+    """Fix one read of the file: its FileResult, or SourceChanged if the file changed meanwhile."""
     fixed = fix_source(path, source_file.text, rules, unsafe=job.unsafe_fixes)
     result = FileResult(path, fixed.findings, fixed=fixed.fixed, changed=fixed.source != source_file.text)
     if not result.changed:
@@ -94,19 +118,22 @@ def _process(job: Job, path: str) -> FileResult:
     if job.mode == DIFF:
         result.diff = "".join(
             difflib.unified_diff(
-                source_file.text.splitlines(keepends=True),
-                fixed.source.splitlines(keepends=True),
+                split_lines(source_file.text),
+                split_lines(fixed.source),
                 fromfile=f"a/{path}",
                 tofile=f"b/{path}",
             )
         )
-    else:
-        try:
-            write_atomically(path, source_file.encode(fixed.source))
-        except (OSError, UnicodeEncodeError) as exc:
-            result.changed = False
-            result.fixed = 0
-            result.findings.append(internal_finding(path, f"cannot write fixed file: {exc}"))
+        return result
+    try:
+        write_atomically(path, source_file.encode(fixed.source), expected=source_file)
+    except SourceChanged as exc:
+        return exc
+    except (OSError, UnicodeEncodeError, SourceError) as exc:
+        # Nothing was written: what the file still has is what it had (fixable findings included).
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        findings = _lint(job, path, source_file.text, rules).findings
+        return FileResult(path, findings + [internal_finding(path, f"cannot write fixed file: {reason}")])
     return result
 
 
