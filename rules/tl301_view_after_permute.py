@@ -61,8 +61,10 @@ class ViewAfterPermute(Rule):
         are proven whatever the rank.  It stays silent when some reading works:
         identity permutations, views to the tensor's own shape, views that only split dimensions
         (`x.transpose(1, 2).view(B, C, H, W)`), merges of dimensions that stayed adjacent
-        (`x.permute(0, 2, 3, 1).view(N, H * W, C)`), and arguments it cannot read.  `.view(dtype)`
-        reinterprets bytes and is not a reshape: never reported.
+        (`x.permute(0, 2, 3, 1).view(N, H * W, C)`), arguments it cannot read, and permutations
+        of a tensor that may itself be strided: a slice of a permuted `qkv`, the output of
+        `F.scaled_dot_product_attention` (laid out as `(B, N, H, D)` already), a permutation of
+        a permutation.  `.view(dtype)` reinterprets bytes and is not a reshape: never reported.
     """
     bad = """
         def merge_heads(x):
