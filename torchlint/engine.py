@@ -138,6 +138,7 @@ class Analysis:
     violations: List[Violation] = field(default_factory=list)
     errors: List[Finding] = field(default_factory=list)  # TL000: unparsable, rule crash
     positions: Optional[Mapping[cst.CSTNode, CodeRange]] = None  # computed on demand
+    selected: Tuple[str, ...] = ()  # the codes asked for (TL001 needs them to judge `noqa` comments)
 
 
 def rules_for(source: str, rules: Sequence[Rule]) -> List[Rule]:
@@ -161,7 +162,7 @@ def analyse(path: str, source: str, rules: Sequence[Rule], project=None) -> Anal
     except ParseFailure as exc:
         return Analysis(module=None, errors=[internal_finding(path, str(exc), exc.line, exc.column)])
     ctx = FileContext(path, source, module)
-    result = Analysis(module=module)
+    result = Analysis(module=module, selected=tuple(r.code for r in rules))
     if project is not None:
         project.attach(ctx)
     try:
@@ -234,7 +235,26 @@ def position_violations(path: str, analysis: Analysis, source: str) -> List[Find
                 related=tuple(getattr(violation, "related", ()) or ()),
             )
         )
+    if noqa.UNUSED_NOQA_CODE in analysis.selected:
+        findings.extend(_unused_noqa(path, analysis, source))
     return sorted(findings, key=Finding.sort_key)
+
+
+def _unused_noqa(path: str, analysis: Analysis, source: str) -> List[Finding]:
+    """TL001: which `# noqa: TLxxx` codes silenced a violation of this analysis, and which did not."""
+    from torchlint.registry import all_rules
+
+    per_line = noqa.line_noqa(source)
+    used = set()
+    if analysis.violations:
+        positions = node_positions(analysis)
+        for violation in analysis.violations:
+            line = positions[violation.node].start.line
+            for code in per_line.get(line) or ():
+                if violation.rule.code.startswith(code):
+                    used.add((line, code))
+    ran = [c for c in analysis.selected if c != noqa.UNUSED_NOQA_CODE]
+    return noqa.unused_noqa(path, source, used, ran, list(all_rules()))
 
 
 def lint_source(path: str, source: str, rules: Sequence[Rule], project=None) -> List[Finding]:

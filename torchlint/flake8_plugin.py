@@ -4,6 +4,10 @@ flake8 runs every installed plugin on every file, selected or not, so this must 
 next to nothing on files that cannot match: it pre-checks the text against the rule
 index (torchlint/data/rule_index.json, generated from the rules) and imports libcst and
 the rules only when some rule could match.
+
+Configuration: under flake8, flake8's own options (`select`, `extend-ignore`, `per-file-ignores` in
+setup.cfg/tox.ini/.flake8) decide what is reported; `[tool.torchlint]` in pyproject.toml is the CLI's
+and is not read here (one run, one configuration).
 """
 
 from __future__ import annotations
@@ -51,7 +55,8 @@ class TorchlintChecker:
         if cls._rules is None:
             from torchlint import registry
 
-            cls._rules = list(registry.all_rules().values())
+            # TL001 (unused noqa) is the CLI's: flake8 handles `noqa` comments itself.
+            cls._rules = [r for r in registry.all_rules().values() if r.code != "TL001"]
         return cls._rules
 
     def _may_match(self, source: str) -> bool:

@@ -51,3 +51,45 @@ def is_silenced(code: str, codes: Optional[FrozenSet[str]]) -> bool:
     if code == "TL000":
         return False
     return codes is None or any(code.startswith(c) for c in codes)
+
+
+UNUSED_NOQA_CODE = "TL001"
+
+
+def noqa_codes_with_columns(source: str):
+    """Line (1-based) -> [(code, 1-based column of the noqa comment)] for `# noqa: CODES` comments."""
+    result = {}
+    if "noqa" not in source.lower():
+        return result
+    for number, line in enumerate(split_lines(source), start=1):
+        if "#" not in line:
+            continue
+        match = _LINE_NOQA.search(line)
+        if match is None or not match.group("codes"):
+            continue
+        result[number] = [(c.upper(), match.start() + 1) for c in _LETTERS_CODE.findall(match.group("codes"))]
+    return result
+
+
+def unused_noqa(path: str, source: str, used, ran, known):
+    """TL001 findings: `TL` codes in `# noqa:` comments that silenced nothing (`used`: {(line, code)}) though
+    their rule ran (`ran`), or that no rule has (`known`: every rule code)."""
+    from torchlint.findings import Finding
+
+    findings = []
+    for line, entries in noqa_codes_with_columns(source).items():
+        codes = {code for code, _ in entries}
+        if UNUSED_NOQA_CODE in codes:
+            continue  # a comment that names TL001 itself is kept as it is
+        for code, column in entries:
+            if not code.startswith("TL") or code == "TL000":
+                continue
+            if not any(k.startswith(code) for k in known):
+                message = f"unknown code {code} in `noqa` comment; remove it or fix the code"
+            elif (line, code) not in used and any(r.startswith(code) for r in ran):
+                message = f"unused `noqa` code {code}: nothing to silence on this line; remove it"
+            else:
+                continue
+            end = column + len("# noqa")
+            findings.append(Finding(path, line, column, line, end, UNUSED_NOQA_CODE, "unused-noqa", message))
+    return findings
