@@ -413,3 +413,57 @@ def test_repeated_select_is_a_union(project, capsys):
     assert sorted(f["code"] for f in json.loads(out)) == ["TL301", "TL501"]
     code, out, _ = run(capsys, "--format", "json", "--ignore", "TL3", "--ignore", "TL5", "both.py")
     assert json.loads(out) == []
+
+
+# --- stdin (what editor integrations call) ------------------------------------------------------------------
+
+
+def stdin_run(args, source, cwd):
+    command = [sys.executable, "-m", "torchlint", *args]
+    return subprocess.run(command, input=source.encode(), capture_output=True, cwd=cwd, timeout=120)
+
+
+def test_stdin_is_linted_under_its_filename(project):
+    result = stdin_run(["-", "--stdin-filename", "pkg/model.py"], BUGGY, project)
+    assert result.returncode == 1
+    assert result.stdout.decode().startswith("pkg/model.py:6:30: TL301")
+    result = stdin_run(["-"], BUGGY, project)
+    assert result.stdout.decode().startswith("-:6:30: TL301")
+    assert stdin_run(["-"], CLEAN, project).returncode == 0
+
+
+def test_stdin_fix_writes_the_fixed_source_to_stdout(project):
+    result = stdin_run(["--fix", "-", "--stdin-filename", "pkg/model.py"], BUGGY, project)
+    assert result.returncode == 0
+    assert result.stdout.decode() == FIXED
+    assert (project / "pkg" / "model.py").read_text() == BUGGY  # the file itself is not touched
+    broken = "def broken(:\n    y = x.permute(1, 0).view(-1)\n"
+    unchanged = stdin_run(["--fix", "-"], broken, project)
+    assert unchanged.stdout.decode() == broken and b"TL000" in unchanged.stderr
+
+
+def test_stdin_filename_picks_config_and_per_file_ignores(project):
+    (project / "pyproject.toml").write_text('[tool.torchlint.per-file-ignores]\n"tests/*" = ["TL3"]\n')
+    assert stdin_run(["-", "--stdin-filename", "tests/test_x.py"], BUGGY, project).returncode == 0
+    assert stdin_run(["-", "--stdin-filename", "src/x.py"], BUGGY, project).returncode == 1
+    (project / "pyproject.toml").write_text('[tool.torchlint]\nexclude = ["vendored"]\n')
+    excluded = ["--force-exclude", "--fix", "-", "--stdin-filename", "vendored/x.py"]
+    result = stdin_run(excluded, BUGGY, project)
+    assert result.returncode == 0 and result.stdout.decode() == BUGGY
+
+
+def test_stdin_notebook(project):
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                     "source": ["%time x = 1\n", "y = x.permute(0, 2, 1).view(-1)\n"]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}  # fmt: skip
+    result = stdin_run(["-", "--stdin-filename", "nb.ipynb"], json.dumps(nb, indent=1), project)
+    assert result.stdout.decode().startswith("nb.ipynb:cell 1:2:")
+    fixed = stdin_run(["--fix", "-", "--stdin-filename", "nb.ipynb"], json.dumps(nb, indent=1), project)
+    assert json.loads(fixed.stdout)["cells"][0]["source"][1] == "y = x.permute(0, 2, 1).reshape(-1)\n"
+
+
+def test_stdin_diff_and_json(project):
+    result = stdin_run(["--diff", "-", "--stdin-filename", "m.py"], BUGGY, project)
+    assert result.returncode == 1 and "+    return x.transpose(1, 2).reshape(B, T, H * D)" in result.stdout.decode()
+    result = stdin_run(["--format", "json", "-"], BUGGY, project)
+    assert json.loads(result.stdout)[0]["path"] == "-"
