@@ -17,6 +17,7 @@ from torchlint.analysis.modes import (
     UNKNOWN,
     call_sites,
     constructor_or_call_sites,
+    direct_mode_kind,
     eval_data_loop,
     eval_role_name,
     first_training_call,
@@ -29,6 +30,7 @@ from torchlint.analysis.modes import (
     model_expression,
     model_key,
     model_status,
+    optimized,
     own_calls,
     param_names,
     pytest_file,
@@ -140,6 +142,15 @@ class MissingEval(Rule):
             reported.add(identity)
             plans[id(evaluation.use)] = evaluation
             yield self.violation(ctx, evaluation.use, _message(ctx, evaluation, status))
+        reported_keys = {key for _, key in reported}
+        for use, key, status in frozen_models_in_training_mode(ctx):
+            if key not in reported_keys:
+                message = f"`{key}` is loaded and only run under `no_grad`, never in eval mode ({status.evidence}); " \
+                          f"call `{key}.eval()` after loading it"  # fmt: skip
+                if len(message) > _MAX_MESSAGE:
+                    message = f"`{key}` is loaded and only run under `no_grad`, never in eval mode; call " \
+                              f"`{key}.eval()` after loading it"  # fmt: skip
+                yield self.violation(ctx, use, message)
 
 
 _MAX_MESSAGE = 160
@@ -274,6 +285,63 @@ def _evaluation(ctx: FileContext, call: cst.Call) -> Optional[Tuple[Evaluation, 
     return evaluation, unambiguous
 
 
+# -- a loaded model only ever run under no_grad: a teacher or a frozen feature extractor ---
+# Models kept in training mode on purpose: EMA / momentum encoders, target networks.
+_MOVING_MODEL_WORDS = {"ema", "momentum", "target", "mean", "shadow", "avg", "average", "swa"}
+
+
+def frozen_models_in_training_mode(ctx: FileContext) -> List[Tuple[cst.Call, str, object]]:
+    """(first forward, key, status) for each model that is loaded (`load_state_dict`), never trained
+    (no optimizer gets its parameters), never given a mode, only ever run under `no_grad`, and has
+    dropout or batch norm -- a distillation teacher run inside the training step in training mode."""
+    forwards = {}
+    for call in ctx.nodes(cst.Call):
+        key = _forward_key(ctx, call)
+        if key is None or _in_module_method(ctx, call, key):
+            continue
+        forwards.setdefault(key, []).append(call)
+    found = []
+    for key, calls in forwards.items():
+        if set(words(key.rsplit(".", 1)[-1])) & (_MOVING_MODEL_WORDS | _DELIBERATE_TRAIN_MODE):
+            continue
+        if not all(_under_grad_disabled(ctx, call) for call in calls):
+            continue
+        if not _loaded_state(ctx, key) or optimized(ctx, key) or _mode_ever_set(ctx, key):
+            continue
+        status = model_status(ctx, model_expression(calls[0].func))
+        if status.verdict == DEPENDENT:
+            found.append((calls[0], key, status))
+    return found
+
+
+def _under_grad_disabled(ctx: FileContext, call: cst.Call) -> bool:
+    for ancestor in ctx.ancestors(call):
+        if isinstance(ancestor, cst.With) and grad_disabled_with(ctx, ancestor):
+            return True
+        if isinstance(ancestor, cst.FunctionDef) and grad_disabled_function(ctx, ancestor):
+            return True
+    return False
+
+
+def _loaded_state(ctx: FileContext, key: str) -> bool:
+    for call in ctx.nodes(cst.Call):
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "load_state_dict":
+            owner = model_key(func.value)
+            if owner is not None and related(ctx, key, owner):
+                return True
+    return False
+
+
+def _mode_ever_set(ctx: FileContext, key: str) -> bool:
+    """Any call anywhere in the file that sets (or may set) the mode of `key` or of something it is part of."""
+    for scope in (ctx.module, *ctx.nodes(cst.FunctionDef)):
+        for mode_call in mode_calls_in(ctx, scope):
+            if related(ctx, key, mode_call.key) or related(ctx, key.split(".", 1)[0], mode_call.key):
+                return True
+    return False
+
+
 # -- is this a training step that happens to use no_grad? ---------------------------------
 def _innermost_loop(ctx: FileContext, node: cst.CSTNode, scope: cst.CSTNode) -> Optional[cst.CSTNode]:
     return ctx.enclosing(node, _LOOPS, stop=scope)
@@ -322,8 +390,8 @@ def _in_training_step(ctx: FileContext, evaluation: Evaluation) -> bool:
 def _chooses(ctx: FileContext, mode_call, key: str, deliberate_train: bool) -> bool:
     if mode_call.kind == UNKNOWN and not mode_call.named:
         return False
-    if mode_call.kind == TRAIN and not deliberate_train:
-        return False
+    if mode_call.kind == TRAIN and not (deliberate_train and direct_mode_kind(mode_call.node) is not None):
+        return False  # `train_one_epoch(model)` leaving it in training mode is not a choice to evaluate so
     return related(ctx, key, mode_call.key)
 
 

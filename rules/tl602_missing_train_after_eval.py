@@ -20,8 +20,10 @@ from torchlint.analysis.modes import (
     is_training_call,
     mode_calls_in,
     model_status,
+    optimized,
     param_names,
     related,
+    strip_module,
     words,
 )
 from torchlint.context import FileContext
@@ -140,7 +142,7 @@ def stuck_loops(ctx: FileContext) -> List[StuckInEval]:
         for key, first_eval in _keys_left_in_eval(ctx, loop, calls).items():
             if _rebound_in(ctx, loop, key):
                 continue
-            if not (_optimized(ctx, key) or _trained_by_handed_in_optimizer(ctx, loop, key)):
+            if not (optimized(ctx, key) or _trained_by_handed_in_optimizer(ctx, loop, key)):
                 continue
             expression = _expression_of(first_eval, key)
             if expression is not None and model_status(ctx, expression).verdict == INDEPENDENT:
@@ -200,25 +202,6 @@ def _rebound_in(ctx: FileContext, loop: cst.CSTNode, key: str) -> bool:
     return False
 
 
-def _optimized(ctx: FileContext, key: str) -> bool:
-    """Is some `key.parameters()` given to code (an optimizer, gradient clipping)?  A frozen teacher
-    is not: its parameters are at most counted or iterated to set `requires_grad`."""
-    for call in ctx.nodes(cst.Call):
-        func = call.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value in ("parameters", "named_parameters")):
-            continue
-        owner = dotted_name(func.value)
-        if owner is None or not related(ctx, key, _strip_module(owner)):
-            continue
-        statement = ctx.statement_of(call)
-        text = ctx.code(statement) if statement is not None else ""
-        if "numel" in text or "requires_grad" in text:
-            continue
-        if ctx.enclosing(call, (cst.Arg,)) is not None:
-            return True
-    return False
-
-
 # A model that is only ever run to produce targets is not trained, whatever its loss feeds.
 _NOT_TRAINED_WORDS = {"teacher", "target", "ema", "frozen", "reference", "ref"}
 
@@ -246,7 +229,7 @@ def _frozen(ctx: FileContext, key: str) -> bool:
         if not isinstance(func, cst.Attribute):
             continue
         owner = dotted_name(func.value)
-        if owner is None or not related(ctx, key, _strip_module(owner)):
+        if owner is None or not related(ctx, key, strip_module(owner)):
             continue
         if func.attr.value == "requires_grad_":
             return True
@@ -257,19 +240,12 @@ def _frozen(ctx: FileContext, key: str) -> bool:
     return False
 
 
-def _strip_module(spelled: str) -> str:
-    parts = spelled.split(".")
-    while len(parts) > 1 and parts[-1] in ("module", "_orig_mod"):
-        parts.pop()
-    return ".".join(parts)
-
-
 def _expression_of(mode_call: ModeCall, key: str) -> Optional[cst.BaseExpression]:
     """The model expression at the eval site (for resolving its class)."""
     func = mode_call.node.func
     if _is_direct(mode_call):
         return func.value
     for arg in mode_call.node.args:
-        if dotted_name(arg.value) is not None and _strip_module(dotted_name(arg.value)) == key:
+        if dotted_name(arg.value) is not None and strip_module(dotted_name(arg.value)) == key:
             return arg.value
     return None

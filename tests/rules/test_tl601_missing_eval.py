@@ -289,9 +289,101 @@ def main():
     predictor = Predictor(model)
     return predictor.inference(torch.randn(1, 8))
 """,
+    "loaded-teacher-only-run-under-no-grad": DROPOUT_NET + """
+def main(loader, path):
+    teacher = Net()
+    teacher.load_state_dict(torch.load(path))
+    student = Net()
+    optimizer = torch.optim.SGD(student.parameters(), lr=0.1)
+    for epoch in range(10):
+        student.train()
+        for x, y in loader:
+            with torch.no_grad():
+                soft = teacher(x)
+            loss = (student(x) - soft).pow(2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+""",
+    "validation-after-a-same-file-train-function": DROPOUT_NET + """
+def train_one_epoch(model, loader, optimizer):
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+
+
+def main(train_loader, val_loader):
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(10):
+        train_one_epoch(model, train_loader, optimizer)
+        with torch.no_grad():
+            for x, y in val_loader:
+                print(model(x))
+""",
 }
 
 NEGATIVES = {
+    "loaded-teacher-put-in-eval-mode": DROPOUT_NET + """
+def main(loader, path):
+    teacher = Net()
+    teacher.load_state_dict(torch.load(path))
+    teacher.eval()
+    student = Net()
+    optimizer = torch.optim.SGD(student.parameters(), lr=0.1)
+    for x, y in loader:
+        with torch.no_grad():
+            soft = teacher(x)
+        loss = (student(x) - soft).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+""",
+    "ema-teacher-kept-in-training-mode": DROPOUT_NET + """
+def main(loader, path):
+    ema_model = Net()
+    ema_model.load_state_dict(torch.load(path))
+    student = Net()
+    optimizer = torch.optim.SGD(student.parameters(), lr=0.1)
+    for x, y in loader:
+        with torch.no_grad():
+            soft = ema_model(x)
+        loss = (student(x) - soft).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+""",
+    "loaded-model-that-is-trained": DROPOUT_NET + """
+def main(loader, path):
+    net = Net()
+    net.load_state_dict(torch.load(path))
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    for x, y in loader:
+        with torch.no_grad():
+            target = net(y)
+        loss = (net(x) - target).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+""",
+    "teacher-of-unknown-class": """
+import torch
+from torchvision.models import resnet50
+
+
+def main(loader, path, student, optimizer):
+    teacher = resnet50()
+    teacher.load_state_dict(torch.load(path))
+    for x, y in loader:
+        with torch.no_grad():
+            soft = teacher(x)
+        loss = (student(x) - soft).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+""",
     "eval-before-injection-into-wrapper": DROPOUT_NET + """
 from yolox.utils import fuse_model
 
@@ -799,7 +891,7 @@ def test_unresolved_message_says_dropout_would_be_active():
 def test_message_is_one_short_clause(name):
     [finding] = lint(POSITIVES[name], SELECT)
     assert len(finding.message) <= 160, finding.message
-    assert finding.message.endswith(".eval()` first")
+    assert finding.message.endswith((".eval()` first", ".eval()` after loading it"))
 
 
 def test_recurrent_dropout_evidence_names_the_layer():

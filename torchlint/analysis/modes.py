@@ -255,8 +255,70 @@ def _through_call(ctx: FileContext, call: cst.Call, callee: cst.FunctionDef):
         yield ModeCall(call, key, mode_call.kind, mode_call.named)
 
 
+def _remote_mode_calls(ctx: FileContext, call: cst.Call) -> Optional[List[ModeCall]]:
+    """`evaluate(model, loader)` imported from another file of the project: what its summary says it
+    does to each model handed in -- EVAL for `model.eval()`, TRAIN for `model.train()`, UNKNOWN when
+    both or when it passes the model on to code it cannot see -- or None when the callee is not a
+    first-party function we can read."""
+    from torchlint.analysis.project import project_of
+
+    project = project_of(ctx)
+    target = project.call_target(ctx, call)
+    if target is None or target.kind != "function":
+        return None
+    facts = project.function_facts(target)
+    summary = project.summary(target.path)
+    if facts is None or summary is None or facts.get("self"):
+        return None
+    params = facts["params"]
+    found: List[ModeCall] = []
+    index = 0
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is None:
+            param = params[index] if index < len(params) else None
+            index += 1
+        else:
+            param = arg.keyword.value if arg.keyword.value in params else None
+        outer = model_key(arg.value) if isinstance(arg.value, (cst.Name, cst.Attribute)) else None
+        if param is None or outer is None:
+            continue
+        found.extend(_remote_param_modes(call, outer, param, facts, summary))
+    return found
+
+
+def _remote_param_modes(call: cst.Call, outer: str, param: str, facts: dict, summary: dict) -> List[ModeCall]:
+    found = []
+    for path in facts["methods"].get(param, []):
+        sub, _, method = path.rpartition(".")
+        if method not in ("eval", "train"):
+            continue
+        key = model_key(cst.parse_expression(f"{outer}.{sub}")) if sub else outer
+        found.append(ModeCall(call, key or outer, EVAL if method == "eval" else TRAIN))
+    if {c.kind for c in found} == {EVAL, TRAIN}:
+        return [ModeCall(call, outer, UNKNOWN, True)]  # sets both: which one last depends on its order
+    if not found and _passed_on(param, facts, summary):
+        found.append(ModeCall(call, outer, UNKNOWN, True))
+    return found
+
+
+def _passed_on(param: str, facts: dict, summary: dict) -> bool:
+    """Does the function hand `param` to code its own file does not define (which may set the mode)?"""
+    for spelled, slots, _line in facts["calls"]:
+        root = spelled.split(".", 1)[0]
+        if root == param or spelled.startswith("torch.") or spelled in summary["functions"]:
+            continue  # a forward or method of the model, torch itself, or a same-file function (folded in)
+        if any(param in names and slot != "receiver" for slot, names in slots):
+            return True
+    return False
+
+
 def _opaque_call(ctx: FileContext, call: cst.Call) -> List[ModeCall]:
     """A call we cannot see into that is handed a model, or a mode-ish method on one."""
+    remote = _remote_mode_calls(ctx, call)
+    if remote is not None:
+        return remote
     func = call.func
     spelled = dotted_name(func) or ""
     last = spelled.rsplit(".", 1)[-1]
@@ -480,7 +542,48 @@ def _base_status(ctx: FileContext, base: cst.BaseExpression, depth: int) -> Stat
         other = same_file_class(ctx, base.value)
         if other is not None and depth < _MAX_DEPTH:
             return body_status(ctx, other, depth + 1)
-    return _UNRESOLVED
+    return project_status(ctx, base) or _UNRESOLVED
+
+
+def project_status(ctx: FileContext, expr: cst.BaseExpression) -> Optional[Status]:
+    """An imported first-party class (`from models import Net`; `Net(...)`, `models.Net`), or a call
+    of an imported factory that returns instances of such classes, judged across files by the
+    project model; None when it cannot tell (not first-party, no project, unknown layers)."""
+    from torchlint.analysis.project import project_of
+
+    project = project_of(ctx)
+    dependent, evidence = project.mode_status(ctx, expr)
+    if dependent is None and isinstance(expr, cst.Call):
+        dependent, evidence = _factory_status(ctx, project, expr)
+    if dependent is True:
+        return Status(DEPENDENT, evidence)
+    if dependent is False:
+        return _INDEPENDENT
+    return None
+
+
+def _factory_status(ctx: FileContext, project, call: cst.Call):
+    """`model = build_model(cfg)` from another file that returns `Net(...)`: that class's answer."""
+    remote = project.remote_values(ctx, call)
+    if not remote or remote[1] or not remote[0]:
+        return None, ""
+    verdicts = []
+    for value in remote[0]:
+        symbol = project.resolve(value.path, value.value.get("cls")) if value.value.get("k") == "instance" else None
+        facts = project.class_facts(symbol) if symbol is not None and symbol.kind == "class" else None
+        if facts is None:
+            return None, ""
+        if facts["mode_dependent"]:
+            return True, facts["evidence"]
+        verdicts.append(facts["mode_dependent"])
+    return (False, "") if verdicts and all(v is False for v in verdicts) else (None, "")
+
+
+def _imported_layer_status(ctx: FileContext, call: cst.Call) -> Optional[Status]:
+    found = project_status(ctx, call)
+    if found is not None and found.verdict == DEPENDENT:
+        return Status(DEPENDENT, f"`{{label}}` uses {found.evidence.replace(') ', '), which ', 1)}")
+    return found
 
 
 def _call_layer_status(ctx: FileContext, call: cst.Call, depth: int) -> Status:
@@ -495,7 +598,9 @@ def _call_layer_status(ctx: FileContext, call: cst.Call, depth: int) -> Status:
             return _UNRESOLVED
         if qualified in _MODEL_RETURNING:
             return _UNRESOLVED
-        return _INDEPENDENT if qualified.split(".", 1)[0] in _LAYER_FREE_LIBRARIES else _UNRESOLVED
+        if qualified.split(".", 1)[0] in _LAYER_FREE_LIBRARIES:
+            return _INDEPENDENT
+        return _imported_layer_status(ctx, call) or _UNRESOLVED
     if isinstance(func, cst.Name):
         if func.value in _BUILTINS:
             return _INDEPENDENT
@@ -507,11 +612,12 @@ def _call_layer_status(ctx: FileContext, call: cst.Call, depth: int) -> Status:
             if inner.verdict == DEPENDENT:
                 return Status(DEPENDENT, f"`{{label}}` calls `{callee.name.value}()`, which {_tail(inner)}")
             return inner
-        return _UNRESOLVED
+        return _imported_layer_status(ctx, call) or _UNRESOLVED
     if isinstance(func, cst.Attribute):
         root = dotted_name(func)
         if root is not None and root.split(".", 1)[0] in imported_roots(ctx):
-            return _UNRESOLVED  # `models.resnet18()`, `timm.create_model()`: layers we cannot see
+            # `models.resnet18()`, `timm.create_model()`: layers we cannot see, unless first-party
+            return _imported_layer_status(ctx, call) or _UNRESOLVED
         if func.attr.value[:1].isupper():
             return _UNRESOLVED  # a class reached through an object
         # `x.view(...)`, `self.fc(x)`, `layers.append(...)`, `self._make_layer(...)` (whose body is
@@ -571,6 +677,9 @@ def _constructed_status(ctx: FileContext, call: cst.Call, depth: int) -> Status:
                        if r.value is not None and not inside_nested_scope(ctx, r, callee)]  # fmt: skip
             if returns:
                 return combine([model_status(ctx, value, depth + 1) for value in returns])
+    found = project_status(ctx, call)
+    if found is not None:
+        return found
     if metric_class_name(spelled.rsplit(".", 1)[-1]):
         return _INDEPENDENT  # `lpips.LPIPS(net="alex")`, `SSIM()`, `PerceptualLoss()`: a measure, not the model
     return _UNRESOLVED
@@ -777,6 +886,33 @@ def _forward_of(ctx: FileContext, call: cst.Call, key: str) -> bool:
     return isinstance(func, (cst.Name, cst.Attribute)) and model_key(func) == key
 
 
+def optimized(ctx: FileContext, key: str) -> bool:
+    """Is some `key.parameters()` given to code (an optimizer, gradient clipping)?  A frozen teacher
+    is not: its parameters are at most counted or iterated to set `requires_grad`."""
+    for call in ctx.nodes(cst.Call):
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in ("parameters", "named_parameters")):
+            continue
+        owner = dotted_name(func.value)
+        if owner is None or not related(ctx, key, strip_module(owner)):
+            continue
+        statement = ctx.statement_of(call)
+        text = ctx.code(statement) if statement is not None else ""
+        if "numel" in text or "requires_grad" in text:
+            continue
+        if ctx.enclosing(call, (cst.Arg,)) is not None:
+            return True
+    return False
+
+
+def strip_module(spelled: str) -> str:
+    """`model.module` -> `model` (the wrapper's inner model is the same module for mode purposes)."""
+    parts = spelled.split(".")
+    while len(parts) > 1 and parts[-1] in ("module", "_orig_mod"):
+        parts.pop()
+    return ".".join(parts)
+
+
 def grad_disabling(ctx: FileContext, expr: cst.BaseExpression) -> bool:
     """`torch.no_grad()`, `torch.inference_mode()`, `torch.set_grad_enabled(False)` (or undecorated names)."""
     if isinstance(expr, cst.Call):
@@ -831,6 +967,6 @@ __all__ = [
     "backward_through", "call_sites", "combine", "constructor_or_call_sites", "eval_data_loop", "eval_role_name",
     "first_training_call", "grad_disabled_function", "grad_disabled_with", "injected_attribute",
     "inside_nested_scope", "metric_class_name", "mode_calls_in", "model_expression", "model_key", "model_status",
-    "own_calls", "param_names", "pytest_file", "referenced_other_than_called", "related", "training_step_in",
-    "words",
+    "optimized", "own_calls", "param_names", "project_status", "pytest_file", "referenced_other_than_called", "related",
+    "strip_module", "training_step_in", "words",
 ]  # fmt: skip

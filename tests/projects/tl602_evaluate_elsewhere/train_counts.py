@@ -1,0 +1,19 @@
+import torch
+import torch.nn.functional as F
+
+from engine import count_parameters
+from models import Net
+
+
+def main(train_loader, val_loader, epochs):
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
+    for epoch in range(epochs):
+        for x, y in train_loader:
+            loss = F.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        model.eval()
+        print(epoch, count_parameters(model))
