@@ -126,3 +126,19 @@ def test_python_m_torchlint_ignores_a_libcst_py_in_the_working_directory(tmp_pat
                             capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
     assert result.stdout.startswith("train.py:2:31: TL301"), result.stderr
     assert result.returncode == 1
+
+
+def test_two_concurrent_fix_runs_both_land(tmp_path):
+    source = BUGGY + '\n\nimport os\nlocal_rank = int(os.getenv("LOCAL_RANK"), -1)\n'
+    target = tmp_path / "train.py"
+    for _ in range(3):  # before: one run's fixes were lost in about half of the trials
+        target.write_text(source)
+        runs = [
+            subprocess.Popen([sys.executable, "-m", "torchlint", "-q", "--no-cache", "-j", "1", "--fix", "--select",
+                              code, "train.py"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for code in ("TL301", "TL502")
+        ]  # fmt: skip
+        for run in runs:
+            run.wait(timeout=300)
+        text = target.read_text()
+        assert ".reshape(-1)" in text and 'int(os.getenv("LOCAL_RANK", -1))' in text
