@@ -112,6 +112,33 @@ PROOFS = {
             out = torch.bmm(attn, v).view(B, self.num_heads, N, self.head_dim)
             return self.proj(out.permute(0, 2, 1, 3).view(B, N, C))
     """),
+    "causal-mask-buffer-and-masked-fill": """
+        import math
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+        class CausalSelfAttention(nn.Module):
+            def __init__(self, dim, heads, max_len):
+                super().__init__()
+                self.heads = heads
+                self.attn = nn.Linear(dim, 3 * dim)
+                self.register_buffer("causal", torch.tril(torch.ones(max_len, max_len)).view(1, 1, max_len, max_len))
+
+            def forward(self, x):
+                B, T, C = x.size()
+                q, k, v = self.attn(x).split(C, dim=2)
+                q = q.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+                k = k.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+                v = v.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+                scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+                scores = scores.masked_fill(self.causal[:, :, :T, :T] == 0, float("-inf"))
+                y = F.softmax(scores, dim=-1) @ v
+                return y.transpose(1, 2).view(B, T, C)
+
+        def run():
+            return CausalSelfAttention(16, 4, 8)(torch.randn(2, 5, 16))
+    """,
     "permute-keeps-batch-then-flatten": """
         import torch
         def head(feat):

@@ -339,8 +339,9 @@ _SHAPE_KEEPING_FUNCTIONS = frozenset({
     "torch.nn.functional.softmax", "torch.nn.functional.log_softmax", "torch.nn.functional.dropout",
     "torch.nn.functional.relu", "torch.nn.functional.gelu", "torch.nn.functional.silu",
     "torch.nn.functional.sigmoid", "torch.nn.functional.tanh", "torch.nn.functional.elu",
-    "torch.nn.functional.leaky_relu",
+    "torch.nn.functional.leaky_relu", "torch.tril", "torch.triu",
 })  # fmt: skip
+_FACTORIES = frozenset({"torch.ones", "torch.zeros", "torch.empty", "torch.rand", "torch.randn"})
 # nn modules whose output has their input's shape (checked on real torch in tests/test_shapes_torch.py).
 SHAPE_KEEPING_MODULES = frozenset({
     "torch.nn.Dropout", "torch.nn.Identity", "torch.nn.LayerNorm", "torch.nn.ReLU", "torch.nn.GELU",
@@ -379,6 +380,10 @@ def propagated_shape(ctx: FileContext, node: cst.BaseExpression, use: Optional[c
         return None
     if isinstance(node, cst.Subscript):
         return _index_shape(ctx, node, depth)
+    if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:  # `mask == 0`
+        if isinstance(node.comparisons[0].operator, (cst.Is, cst.IsNot, cst.In, cst.NotIn)):
+            return None
+        return _elementwise(ctx, node.left, node.comparisons[0].comparator, depth)
     if isinstance(node, cst.Attribute):
         if node.attr.value in ("T", "mT", "data"):
             base = propagated_shape(ctx, node.value, None, depth + 1)
@@ -389,8 +394,34 @@ def propagated_shape(ctx: FileContext, node: cst.BaseExpression, use: Optional[c
             return _reorder(base, _swap(len(base), -2, -1)) if len(base) >= 2 else None
         if use is not None:  # `self.x` with `B, N, C = self.x.shape` before the use
             unpacked = _shape_from_unpacking(ctx, node, use)
-            return tuple(frozenset(s) for s in unpacked) if unpacked is not None else None
+            if unpacked is not None:
+                return tuple(frozenset(s) for s in unpacked)
+        return _self_tensor_shape(ctx, node, depth)
     return None
+
+
+def _self_tensor_shape(ctx: FileContext, node: cst.Attribute, depth: int) -> Optional[Shape]:
+    """`self.bias` set by `self.register_buffer("bias", <value>)` (or `self.bias = <value>`) only;
+    the sizes are the constructor's, so only the rank is kept."""
+    if not (isinstance(node.value, cst.Name) and node.value.value == self_name(ctx, node)):
+        return None
+    class_def = ctx.enclosing(node, (cst.ClassDef,))
+    if class_def is None:
+        return None
+    values = [a.value for a in attribute_assignments(ctx, class_def, node.attr.value)]
+    for call in ctx.walk(class_def, cst.Call):
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "register_buffer" and len(call.args) >= 2:
+            key = call.args[0].value
+            if isinstance(key, cst.SimpleString) and key.evaluated_value == node.attr.value:
+                values.append(call.args[1].value)
+    if not values or any(v is None for v in values):
+        return None
+    return _merge_paths([_rank_only(propagated_shape(ctx, v, None, depth + 1)) for v in values])
+
+
+def _rank_only(shape: Optional[Shape]) -> Optional[Shape]:
+    return None if shape is None else tuple(d if d == frozenset({"1"}) else _UNKNOWN_DIM for d in shape)
 
 
 def _reorder(shape: Shape, order: Optional[Sequence[int]]) -> Optional[Shape]:
@@ -515,6 +546,9 @@ def _call_shape(ctx: FileContext, call: cst.Call, depth: int) -> Optional[Shape]
             return _attention_shape(ctx, args[0].value, args[2].value, depth)
         if qualified in _SHAPE_KEEPING_FUNCTIONS and args and args[0].keyword is None:
             return propagated_shape(ctx, args[0].value, None, depth + 1)
+        if qualified in _FACTORIES:  # `torch.ones(bs, bs, device=d)`: sizes like a reshape's
+            positional = [a for a in args if a.keyword is None]
+            return _reshape_shape(ctx, call.with_changes(args=positional)) if positional else None
         if qualified.rsplit(".", 1)[-1] in ("permute", "transpose", "swapaxes", "swapdims", "movedim"):
             return _permuted_shape(ctx, call, depth)
         return None
@@ -530,6 +564,10 @@ def _call_shape(ctx: FileContext, call: cst.Call, depth: int) -> Optional[Shape]
         return propagated_shape(ctx, receiver, None, depth + 1)
     if method in ("matmul", "bmm") and len(args) == 1:
         return _matmul(ctx, receiver, args[0].value, depth)
+    if method == "masked_fill" and len(args) == 2:  # broadcasts with the mask
+        base = propagated_shape(ctx, receiver, None, depth + 1)
+        mask = propagated_shape(ctx, args[0].value, None, depth + 1)
+        return _broadcast(base, mask) if base is not None and mask is not None else None
     if method == "unsqueeze" and len(args) == 1:
         base, dim = propagated_shape(ctx, receiver, None, depth + 1), _int(args[0].value)
         if base is None or dim is None or not -len(base) - 1 <= dim <= len(base):
@@ -671,8 +709,15 @@ def is_scalar(ctx: FileContext, node: cst.BaseExpression, depth: int = 0) -> boo
     if isinstance(node, cst.BooleanOperation):
         return is_scalar(ctx, node.left, depth + 1) and is_scalar(ctx, node.right, depth + 1)
     if isinstance(node, cst.Call):
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("size", "item") and not ctx.qualified_name(func):
+            return func.attr.value == "item" or bool(node.args)  # `k.size(-1)`: an int
+        if isinstance(func, cst.Name) and func.value in ("int", "float", "len") and not ctx.names.is_bound(func.value):
+            return True
         name = ctx.call_name(node)
         return bool(name) and name.startswith("math.") and all(is_scalar(ctx, a.value, depth + 1) for a in node.args)
+    if isinstance(node, cst.Subscript):  # `x.shape[-1]`
+        return isinstance(node.value, cst.Attribute) and node.value.attr.value == "shape"
     if isinstance(node, cst.Name):
         reaching = reaching_assignments(ctx, node)
         if not reaching:
