@@ -26,6 +26,10 @@ _TENSOR_ONLY = frozenset({"item", "detach", "cpu", "cuda", "to", "numpy", "tolis
                           "div_", "add_", "clone", "float", "view", "reshape", "squeeze", "unsqueeze"})  # fmt: skip
 
 
+# Calls that take a Python number as well as a tensor.
+_NUMBER_CONSUMERS = frozenset({"print", "float", "int", "round", "str", "format", "max", "min", "abs", "repr"})
+
+
 @dataclass
 class Accumulation:
     """`total += loss` / `losses.append(loss)` of a value that holds its iteration's graph."""
@@ -163,6 +167,16 @@ def _numeric(ctx: FileContext, scope: cst.CSTNode, root: str, loop: cst.CSTNode)
     for attr in ctx.walk(scope, cst.Attribute) if scope is not ctx.module else ctx.nodes(cst.Attribute):
         if isinstance(attr.value, cst.Name) and attr.value.value == root and attr.attr.value in _TENSOR_ONLY:
             return False
+    for name in ctx.walk(scope, cst.Name) if scope is not ctx.module else ctx.nodes(cst.Name):
+        if name.value != root:
+            continue
+        if ctx.enclosing(name, (cst.Return,)) is not None:
+            return False  # a caller may use the result as a tensor (`train(...).item()`)
+        call = ctx.enclosing(name, (cst.Call,))
+        if call is not None and ctx.enclosing(name, (cst.Arg,)) is not None:
+            if not (isinstance(call.func, cst.Name) and call.func.value in _NUMBER_CONSUMERS):
+                if not (isinstance(call.func, cst.Attribute) and call.func.attr.value in ("format", "append")):
+                    return False  # `dist.all_reduce(total)`, `writer.add_scalar(..., total)`: may want a tensor
     return True
 
 
@@ -205,7 +219,9 @@ class LossAccumulatedWithGraph(Rule):
     """
     fix_does = """
         Accumulates `loss.item()` (a Python float) when the accumulator starts as a number and is
-        not used as a tensor later, otherwise `loss.detach()` (also for `append`).  Unsafe: the
+        only used as a number later (printed, formatted, divided), otherwise `loss.detach()` (also
+        for `append`, and when the accumulator is returned or handed to other code, which may
+        expect a tensor).  Unsafe: the
         accumulator's type changes (a float, or a tensor without history); `.item()` also waits
         for the GPU once per step.
     """

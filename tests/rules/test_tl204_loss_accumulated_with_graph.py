@@ -185,8 +185,26 @@ def test_message():
     assert len(finding.message) <= 160
 
 
-def test_fix_uses_item_for_a_number_accumulator():
-    assert "        total_loss += loss.item()\n" in fix(POSITIVES["plus-equals-loss"], SELECT, unsafe=True)
+def test_fix_uses_item_for_a_number_accumulator_used_as_a_number():
+    code = POSITIVES["epoch-loop-resets-batch-loop-accumulates"]  # only printed
+    assert "epoch_loss += loss.item()\n" in fix(code, SELECT, unsafe=True)
+
+
+def test_fix_uses_detach_when_the_accumulator_is_returned_or_passed_on():
+    assert "        total_loss += loss.detach()\n" in fix(POSITIVES["plus-equals-loss"], SELECT, unsafe=True)
+    code = """
+        import torch.distributed as dist
+
+        def train(model, loader, criterion, optimizer):
+            total = 0.0
+            for x, y in loader:
+                loss = criterion(model(x), y)
+""" + STEP + """
+                total += loss
+            dist.all_reduce(total)
+            print(total)
+    """
+    assert "total += loss.detach()" in fix(code, SELECT, unsafe=True)
 
 
 def test_fix_uses_detach_for_append_and_for_tensor_use_later():
@@ -205,7 +223,7 @@ def test_fix_uses_detach_for_append_and_for_tensor_use_later():
 
 def test_fix_inside_arithmetic_and_on_a_call():
     assert "running += loss.item() * x.size(0)" in fix(POSITIVES["weighted-by-batch-size"], SELECT, unsafe=True)
-    fixed = fix(POSITIVES["sum-plus-criterion-call"], SELECT, unsafe=True)
+    fixed = fix(POSITIVES["sum-plus-criterion-call"], SELECT, unsafe=True)  # never used afterwards: a number
     assert "epoch_sum = epoch_sum + F.cross_entropy(out, y).item()" in fixed
 
 
