@@ -93,8 +93,10 @@ class SchedulerGetLr(Rule):
         Since PyTorch 1.4 (January 2020) an lr scheduler's `get_lr()` is its internal formula
         for the *next* update, meant to be called only by `step()`; the value the optimizer is
         using is `get_last_lr()`.  Called from a training loop, it warns
-        `UserWarning: To get the last learning rate computed by the scheduler, please use
-        \\`get_last_lr()\\`.` and, for the chainable schedulers (`StepLR`, `MultiStepLR`,
+
+            UserWarning: To get the last learning rate computed by the scheduler, please use `get_last_lr()`.
+
+        and, for the chainable schedulers (`StepLR`, `MultiStepLR`,
         `ExponentialLR`, `CosineAnnealingLR`...), returns the current lr decayed once more: at a
         `MultiStepLR` milestone with `gamma=0.1` the logged lr is 10x smaller than the one
         training really uses -- logs, dashboards and "lr-based" early stopping all see a wrong

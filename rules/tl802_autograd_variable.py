@@ -107,8 +107,10 @@ class AutogradVariable(Rule):
         gradient, which code written for 0.3 never meant.
 
         `volatile=True` (0.3's way of saying "no graph for inference") is ignored: torch warns
-        `UserWarning: volatile was removed and now has no effect. Use \\`with torch.no_grad():\\`
-        instead.` and records the autograd graph anyway, so inference keeps every activation alive
+
+            UserWarning: volatile was removed and now has no effect. Use `with torch.no_grad():` instead.
+
+        and records the autograd graph anyway, so inference keeps every activation alive
         (memory grows, and out-of-memory errors appear at batch sizes that used to fit).
     """
     bad = """

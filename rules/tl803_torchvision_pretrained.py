@@ -73,10 +73,14 @@ class TorchvisionPretrained(Rule):
         of every model builder with `weights=` / `weights_backbone=`, taking a weights enum
         (`ResNet50_Weights.IMAGENET1K_V2`, `.DEFAULT`) or `None`.  The old arguments still work
         through a compatibility shim that warns on every call:
-        `UserWarning: The parameter 'pretrained' is deprecated since 0.13 and may be removed in
-        the future, please use 'weights' instead.` and `Arguments other than a weight enum or
-        \\`None\\` for 'weights' are deprecated since 0.13 and may be removed in the future. The
-        current behavior is equivalent to passing \\`weights=ResNet50_Weights.IMAGENET1K_V1\\`.`
+
+            UserWarning: The parameter 'pretrained' is deprecated since 0.13 and may be removed in
+            the future, please use 'weights' instead.
+            UserWarning: Arguments other than a weight enum or `None` for 'weights' are deprecated
+            since 0.13 and may be removed in the future. The current behavior is equivalent to
+            passing `weights=ResNet50_Weights.IMAGENET1K_V1`. You can also use
+            `weights=ResNet50_Weights.DEFAULT` to get the most up-to-date weights.
+
         -- and code that relies on it breaks with a `TypeError` once the shim is gone.
 
         Note what `pretrained=True` means: the *original* weights of each model (for ResNet-50,
@@ -99,7 +103,7 @@ class TorchvisionPretrained(Rule):
         )
     """
     fix_does = """
-        Safe: `pretrained=True` -> `weights=<Arch>_Weights.<the member pretrained=True loads>`,
+        `pretrained=True` -> `weights=<Arch>_Weights.<the member pretrained=True loads>`,
         `pretrained=False` -> `weights=None`, `pretrained=flag` -> `weights=<...> if flag else None`
         (the shim's own rule); likewise `pretrained_backbone=` -> `weights_backbone=`; quantizable
         builders pick their quantized weights when `quantize=True` is given literally.  The enum is

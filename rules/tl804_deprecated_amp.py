@@ -50,11 +50,13 @@ class DeprecatedAmp(Rule):
     why = """
         PyTorch 2.4 (July 2024) deprecated the device-specific AMP classes: every
         `torch.cuda.amp.autocast(...)` and `torch.cuda.amp.GradScaler(...)` now warns
-        `FutureWarning: \\`torch.cuda.amp.autocast(args...)\\` is deprecated. Please use
-        \\`torch.amp.autocast('cuda', args...)\\` instead.` (`torch.cpu.amp` likewise), once per
-        construction -- so inside a training loop, a warning for every step's `with autocast():`
-        until they are removed.  The replacements take the device as their first argument and
-        otherwise behave the same.
+
+            FutureWarning: `torch.cuda.amp.autocast(args...)` is deprecated.
+            Please use `torch.amp.autocast('cuda', args...)` instead.
+
+        (`torch.cpu.amp` likewise), once per construction -- so inside a training loop, a
+        warning for every step's `with autocast():` until they are removed.  The replacements take
+        the device as their first argument and otherwise behave the same.
 
         NVIDIA apex's `amp` (`amp.initialize(model, optimizer, opt_level="O1")`,
         `with amp.scale_loss(loss, optimizer)`) predates native mixed precision (PyTorch 1.6) and
@@ -70,8 +72,9 @@ class DeprecatedAmp(Rule):
                 scaler.step(optimizer)
                 scaler.update()
 
-        (`opt_level="O1"` is this; "O2"/"O3"'s fp16 master weights have no native counterpart and
-        are not needed; save and restore `scaler.state_dict()` with checkpoints.)
+        This is apex's `opt_level="O1"`; "O2" (an fp16 model with fp32 master weights) and "O3"
+        (pure fp16) have no direct native counterpart, and autocast is the recommended replacement.
+        Save and restore `scaler.state_dict()` with your checkpoints.
     """
     bad = """
         from torch.cuda.amp import GradScaler, autocast
@@ -88,7 +91,7 @@ class DeprecatedAmp(Rule):
             loss = criterion(model(x), y)
     """
     fix_does = """
-        Safe: `torch.cuda.amp.autocast(...)` -> `torch.amp.autocast("cuda", ...)` and
+        `torch.cuda.amp.autocast(...)` -> `torch.amp.autocast("cuda", ...)` and
         `torch.cuda.amp.GradScaler(...)` -> `torch.amp.GradScaler("cuda", ...)` (`torch.cpu.amp`
         -> `"cpu"`), however the old name was imported; positional arguments whose position
         changed (`autocast(True)`) are passed by keyword.  The old defaults are the new ones for
