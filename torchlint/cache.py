@@ -49,6 +49,10 @@ def default_directory(root: str, option: Optional[str] = None) -> str:
     return option or os.environ.get(ENV_VAR) or os.path.join(root, DEFAULT_DIR)
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def _write_atomically(path: str, data: bytes) -> None:
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
@@ -56,6 +60,7 @@ def _write_atomically(path: str, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
+        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes 0600; a cache is as readable as the checkout
         os.replace(temporary, path)
     except BaseException:
         try:
