@@ -7,6 +7,7 @@ from typing import Dict, Iterator, List
 
 import libcst as cst
 
+from torchlint.analysis.facts import resolve_call
 from torchlint.analysis.training import (
     OptimizerStep,
     backward_calls_in,
@@ -16,6 +17,7 @@ from torchlint.analysis.training import (
     training_loops,
 )
 from torchlint.context import FileContext
+from torchlint.names import dotted_name
 from torchlint.rule import Rule, Violation
 
 
@@ -47,10 +49,39 @@ def _find(ctx: FileContext) -> Dict[int, Accumulating]:
         # a batch loop, a GAN's critic loop); the outer loop is not reported for it.
         if any(other is not candidate and ctx.contains(candidate.loop, other.loop) for other in candidates):
             continue
-        if resets_gradients(ctx, candidate.loop):
+        if resets_gradients(ctx, candidate.loop) or _hands_optimizer_to_unseen_code(ctx, candidate):
             continue
         found[id(candidate.backwards[0])] = candidate
     return found
+
+
+def _hands_optimizer_to_unseen_code(ctx: FileContext, found: Accumulating) -> bool:
+    """`clip_and_step(optimizer)` from another module, `self.after_step()` inherited from elsewhere:
+    code we cannot see that may zero the gradients."""
+    optimizers = {ctx.code(step.optimizer) for step in found.steps}
+    owners = {name.split(".", 1)[0] for name in optimizers if "." in name}
+    for call in ctx.walk(found.loop, cst.Call):
+        if ctx.inside_nested_scope(call, found.loop) or resolve_call(ctx, call) is not None:
+            continue
+        func = call.func
+        last = (dotted_name(func) or "").rsplit(".", 1)[-1]
+        if any(ctx.code(arg.value) in optimizers for arg in call.args) and last not in _TAKE_OPTIMIZER:
+            return True
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in owners:
+            if _hook_like(func.attr.value):
+                return True  # `self.after_iter()` of a base class in another file
+    return False
+
+
+# Calls that take the optimizer and certainly leave its gradients alone.
+_TAKE_OPTIMIZER = frozenset({"step", "scale_loss", "unscale_", "update", "print", "len"})
+
+
+def _hook_like(name: str) -> bool:
+    lowered = name.lower()
+    return lowered.startswith(("on_", "after_", "before_", "_after", "_before", "_on_")) or any(
+        word in lowered for word in ("hook", "callback", "optim", "grad", "update_param")
+    )
 
 
 def optimizer_names(ctx: FileContext, found: Accumulating) -> List[str]:

@@ -263,3 +263,27 @@ def test_two_optimizers_are_reported_without_a_fix():
     assert "`opt_d.step()` / `opt_g.step()`" in finding.message
     assert finding.fix is None
     assert fix(code, SELECT, unsafe=True) == dedent(code)
+
+
+def test_silent_when_the_optimizer_goes_to_code_it_cannot_see():
+    code = """
+        from .utils import clip_and_log
+
+        def train(model, loader, optimizer):
+            for x, y in loader:
+                model(x, y).backward()
+                clip_and_log(model, optimizer)
+                optimizer.step()
+    """
+    assert codes(code, SELECT) == []
+    inherited_hook = """
+        from .base import BaseTrainer
+
+        class Trainer(BaseTrainer):
+            def fit(self, loader):
+                for batch in loader:
+                    self.model(batch).backward()
+                    self.optimizer.step()
+                    self.after_iter()
+    """
+    assert codes(inherited_hook, SELECT) == []
