@@ -236,3 +236,35 @@ def test_iteration_through_unknown_wrappers_but_not_range_len():
                 pass
     """)
     assert by_name(ctx, "train").iterated_params == {"loader"}
+
+
+@pytest.mark.parametrize(
+    "setup, kind",
+    [
+        ("train_iterator = trange(int(args.num_train_epochs), desc='Epoch')", "trange"),
+        ("epochs = tqdm(range(n))", "tqdm"),
+        ("epochs = range(10)", "range"),
+    ],
+)
+def test_epoch_loop_iterable_through_a_local_name(setup, kind):
+    ctx = context(f"""
+        from tqdm import tqdm, trange
+        def main(args, n):
+            {setup}
+            for _ in {setup.split(" = ")[0]}:
+                pass
+    """)
+    (found,) = facts.epoch_loops(ctx)
+    assert found.kind == kind
+
+
+def test_possible_values_without_a_project_stop_at_imported_calls():
+    ctx = context("""
+        from data import build_loader
+        loader = build_loader()
+        for batch in loader:
+            pass
+    """)
+    name = [n for n in ctx.nodes(cst.Name) if n.value == "loader"][-1]
+    values, open_ = facts.possible_values(ctx, name)
+    assert [ctx.code(v) for v in values] == ["build_loader()"] and not open_
