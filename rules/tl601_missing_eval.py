@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Tuple
@@ -48,6 +49,7 @@ _DELIBERATE_TRAIN_MODE = {"mc", "mcdropout", "uncertainty", "bayesian", "monte",
 _MODEL_LIKE = re.compile(r"model|net", re.I)
 _NOT_MODEL = re.compile(r"loss|criterion|metric|psnr|ssim|lpips|fn$|func|tokenizer|transform|scheduler", re.I)
 _MAX_CALLER_DEPTH = 3
+_BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 @dataclass
@@ -88,6 +90,18 @@ class MissingEval(Rule):
         loop whose name says evaluation (`validate`, `test_loader`...).  A class with no such layers is
         never reported, nor are losses and metrics (`nn.MSELoss()`, `PSNR()`, `SSIM()`, `LPIPS()`, a
         module of the file with no layers at all).
+
+        Across files (the project model): a model class imported from another file of the project
+        (`from models import *`, `models/__init__.py` re-exports) or built by an imported factory is
+        judged by its layers there; an imported `evaluate(model)` that calls `model.eval()` counts as
+        putting it in eval mode, an imported `train_one_epoch(model)` leaves it in training mode.
+
+        A model loaded with `load_state_dict`, never trained, never given a mode and only ever run
+        under `no_grad` -- a distillation teacher or a frozen feature extractor called inside the
+        training step -- is reported too when it has dropout or batch norm: its batch norm normalises
+        with each batch's statistics and overwrites the running statistics it was loaded with.
+        (Models named as EMA/momentum/target networks are left alone: those are often kept in
+        training mode on purpose.)
     """
     bad = """
         import torch
@@ -112,7 +126,8 @@ class MissingEval(Rule):
         `model.eval()` before the `with torch.no_grad():` block, the validation loop or at the top of
         the evaluation function, and `model.train(was_training)` after it (in a `try`/`finally` when
         the function returns early).  Not offered for generators, for blocks left by `return`/`break`,
-        or where the model is created inside the evaluated code.
+        where the model is created inside the evaluated code, or for a loaded teacher run inside the
+        training step (call `teacher.eval()` once, after loading it).
     """
     # Every context it reports needs grad disabled or a name with one of these words (any case).
     requires_text = (
@@ -219,6 +234,8 @@ def _forward_key(ctx: FileContext, call: cst.Call) -> Optional[str]:
     """The model a call runs, when it is a call of a model object (`model(x)`, `self.net(x)`)."""
     func = model_expression(call.func)
     if isinstance(func, cst.Name):
+        if func.value in _BUILTIN_NAMES and not ctx.names.is_bound(func.value):
+            return None  # `next(iter(loader))`, `len(x)`
         if ctx.qualified_name(func) is not None or resolve_call(ctx, call) is not None or \
                 func.value in imported_roots(ctx):  # fmt: skip
             return None  # an imported or same-file function

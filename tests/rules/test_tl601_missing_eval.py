@@ -323,9 +323,53 @@ def main(train_loader, val_loader):
             for x, y in val_loader:
                 print(model(x))
 """,
+    "dropout-guarded-by-its-rate": """
+import torch
+import torch.nn as nn
+
+
+class UNetDown(nn.Module):
+    def __init__(self, in_size, out_size, dropout=0.0):
+        super().__init__()
+        layers = [nn.Conv2d(in_size, out_size, 4, 2, 1), nn.LeakyReLU(0.2)]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.model(x)
+
+
+generator = UNetDown(3, 8, dropout=0.5)
+
+
+def sample_images(real_a):
+    return generator(real_a)
+""",
 }
 
 NEGATIVES = {
+    "dropout-rate-parameter-defaulting-to-zero": """
+import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, dim, drop_rate=0.0):
+        super().__init__()
+        self.fc = nn.Linear(dim, dim)
+        self.drop = nn.Dropout(drop_rate)
+
+    def forward(self, x):
+        return self.drop(self.fc(x))
+
+
+block = Block(8)
+
+
+def sample_features(x):
+    return block(x)
+""",
     "loaded-teacher-put-in-eval-mode": DROPOUT_NET + """
 def main(loader, path):
     teacher = Net()

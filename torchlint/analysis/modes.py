@@ -316,17 +316,19 @@ def _passed_on(param: str, facts: dict, summary: dict) -> bool:
 
 def _opaque_call(ctx: FileContext, call: cst.Call) -> List[ModeCall]:
     """A call we cannot see into that is handed a model, or a mode-ish method on one."""
-    remote = _remote_mode_calls(ctx, call)
-    if remote is not None:
-        return remote
     func = call.func
     spelled = dotted_name(func) or ""
     last = spelled.rsplit(".", 1)[-1]
     qualified = ctx.qualified_name(func) if spelled else None
     if spelled in _BUILTINS or (qualified or "").startswith("torch."):
         return []
-    if isinstance(func, cst.Name) and func.value not in imported_roots(ctx):
+    if isinstance(func, cst.Name) and func.value not in imported_roots(ctx) and "*" not in imported_roots(ctx):
         return []  # a local callable (a model's forward, a loss): not code that sets modes
+    remote = _remote_mode_calls(ctx, call)
+    if remote is not None:
+        return remote
+    if isinstance(func, cst.Name) and func.value not in imported_roots(ctx):
+        return []
     named = bool(set(words(last)) & _MODE_WORDS)
     found = []
     if isinstance(func, cst.Attribute) and (named or func.attr.value == "apply"):
@@ -412,24 +414,52 @@ def _literal_number(node: cst.BaseExpression) -> Optional[float]:
     return None
 
 
-def _number_value(ctx: FileContext, node: cst.BaseExpression) -> Optional[float]:
-    """A literal number, or a name whose only visible value is one: a local assigned once, or a
-    parameter of the enclosing function with a literal default (`def __init__(self, p=0.1)`)."""
+def _threshold_sides(ctx: FileContext, node: cst.BaseExpression, low: float) -> Set[str]:
+    """Which side of the measured low point a constructor argument falls on: {"low"}, {"high"} or both.
+
+    A literal decides; so does a local assigned one literal, a name tested true around the call
+    (`if dropout: layers.append(nn.Dropout(dropout))`), and a parameter whose literal default is
+    above the low point (`def __init__(self, p=0.1)`: dropout is meant to be on).  A parameter
+    defaulting to 0 (`drop_rate=0.`) or any other expression may be either.
+    """
     value = _literal_number(node)
-    if value is not None or not isinstance(node, cst.Name):
-        return value
+    if value is not None:
+        return {"low" if value <= low else "high"}
+    if not isinstance(node, cst.Name):
+        return {"low", "high"}
+    if _tested_true_around(ctx, node):
+        return {"high"}
     reaching = reaching_assignments(ctx, node)
     if reaching:
         only = reaching[0]
-        return _literal_number(only.value) if len(reaching) == 1 and only.unconditional and only.value else None
+        value = _literal_number(only.value) if len(reaching) == 1 and only.unconditional and only.value else None
+        return {"low" if value <= low else "high"} if value is not None else {"low", "high"}
     function = ctx.enclosing(node, (cst.FunctionDef,))
-    if function is None or node.value not in _param_names(function):
-        return None
-    params = function.params
-    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-        if param.name.value == node.value and param.default is not None:
-            return _literal_number(param.default)
-    return None
+    if function is not None and node.value in _param_names(function):
+        params = function.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.name.value == node.value and param.default is not None:
+                value = _literal_number(param.default)
+                if value is not None and value > low:
+                    return {"high"}
+    return {"low", "high"}
+
+
+def _tested_true_around(ctx: FileContext, name: cst.Name) -> bool:
+    """`if dropout:` / `if p > 0:` around the use (in the branch taken when the test holds)."""
+    for ancestor in ctx.ancestors(name):
+        if isinstance(ancestor, cst.FunctionDef):
+            return False
+        if isinstance(ancestor, cst.If) and ctx.contains(ancestor.body, name):
+            test = ancestor.test
+            if isinstance(test, cst.Name) and test.value == name.value:
+                return True
+            if isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and \
+                    test.left.value == name.value and len(test.comparisons) == 1:  # fmt: skip
+                target = test.comparisons[0]
+                if isinstance(target.operator, cst.GreaterThan) and _literal_number(target.comparator) == 0:
+                    return True
+    return False
 
 
 def _threshold_status(ctx: FileContext, call: cst.Call, entry: dict) -> str:
@@ -443,13 +473,12 @@ def _threshold_status(ctx: FileContext, call: cst.Call, entry: dict) -> str:
     allowed: Dict[str, Set[float]] = {}
     for name, points in entry["thresholds"].items():
         if name in given:
-            value = _number_value(ctx, given[name])
+            sides = _threshold_sides(ctx, given[name], points["low"])
+        elif defaults.get(name):
+            sides = _threshold_sides(ctx, cst.parse_expression(defaults[name]), points["low"])
         else:
-            value = _literal_number(cst.parse_expression(defaults[name])) if defaults.get(name) else None
-        if value is None:
-            allowed[name] = {points["low"], points["high"]}  # not a literal: either side
-        else:
-            allowed[name] = {points["low"] if value <= points["low"] else points["high"]}
+            sides = {"low", "high"}
+        allowed[name] = {points[side] for side in sides}
     outcomes = {
         bool(variant["mode_dependent"]) for variant in entry.get("threshold_variants", [])
         if all(variant["args"][name] in values for name, values in allowed.items())
