@@ -14,6 +14,8 @@ global) is never ALWAYS.
 - `optimizer_evidence`: a `torch.optim` optimizer or a same-file subclass of one.
 - `tensor_evidence`: a tensor made by a torch factory (`torch.randn`, `torch.zeros`...) or a
   same-size method of one (`.float()`, `.detach()`...).
+A call of a same-file function counts through its `return` values (`model = build_model()`).
+
 - `slicing_view`: a view onto part of a tensor's storage (`t[:10]`, `t[0]`, `t.narrow(...)`,
   `t.chunk(4)[0]`, and `.T`/`.view()`/... of those).
 """
@@ -26,7 +28,7 @@ from typing import Callable, List, Optional
 import libcst as cst
 
 from torchlint.analysis.dataflow import attribute_assignments, local_assignments, reaching_assignments, self_name
-from torchlint.analysis.facts import param_names
+from torchlint.analysis.facts import param_names, resolve_call
 from torchlint.analysis.modules import is_module_class, nn_classes, project_base_classes, project_class_called
 from torchlint.context import FileContext
 
@@ -73,22 +75,36 @@ def evidence(ctx: FileContext, node: cst.BaseExpression, is_kind: Predicate, dep
         return None
     if isinstance(node, cst.Name):
         reaching = reaching_assignments(ctx, node)
-        values = [a.value for a in reaching if a.value is not None and is_kind(ctx, a.value, depth + 1)]
-        if not values:
-            return None
-        always = len(values) == len(reaching) and reaching[-1].unconditional
-        return Evidence(ALWAYS if always else SOMETIMES, values)
+        found = [evidence(ctx, a.value, is_kind, depth + 1) if a.value is not None else None for a in reaching]
+        return _combined(found, open_path=not (reaching and reaching[-1].unconditional))
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
         if node.value.value == self_name(ctx, node):
             class_def = ctx.enclosing(node, (cst.ClassDef,))
             assigned = attribute_assignments(ctx, class_def, node.attr.value) if class_def else []
-            values = [a.value for a in assigned if is_kind(ctx, a.value, depth + 1)]
-            if not values:
-                return None
-            return Evidence(ALWAYS if len(values) == len(assigned) else SOMETIMES, values)
+            return _combined([evidence(ctx, a.value, is_kind, depth + 1) for a in assigned], open_path=False)
     if is_kind(ctx, node, depth):
         return Evidence(ALWAYS, [node])
+    if isinstance(node, cst.Call):
+        callee = resolve_call(ctx, node)
+        if callee is not None:
+            return _returned_evidence(ctx, callee, is_kind, depth)
     return None
+
+
+def _combined(found: List[Optional[Evidence]], open_path: bool) -> Optional[Evidence]:
+    """Evidence over several possible values: ALWAYS when every one is ALWAYS (and no path is open)."""
+    values = [v for f in found if f is not None for v in f.values]
+    if not values:
+        return None
+    always = not open_path and all(f is not None and f.how_often == ALWAYS for f in found)
+    return Evidence(ALWAYS if always else SOMETIMES, values)
+
+
+def _returned_evidence(ctx: FileContext, callee: cst.FunctionDef, is_kind: Predicate, depth: int):
+    """What a same-file function returns (`table = build_table()`), from its `return` values."""
+    returns = [r for r in ctx.walk(callee, cst.Return) if not ctx.inside_nested_scope(r, callee)]
+    found = [evidence(ctx, r.value, is_kind, depth + 1) if r.value is not None else None for r in returns]
+    return _combined(found, open_path=False)
 
 
 def _always(ctx: FileContext, node: cst.BaseExpression, is_kind: Predicate, depth: int) -> bool:
