@@ -435,7 +435,11 @@ class MissingSetEpochRule(Rule):
                 f"call {todo} per epoch",
                 f"shuffling DistributedSampler ({what}) never gets `set_epoch()`: every epoch repeats one order",
             ]
-            message = next((m for m in candidates if len(m) <= 160), candidates[-1])
+            if remote is not None:  # a deep path: the file name alone (the related location has the path)
+                short = f"built in {os.path.basename(remote.path)}:{remote.line}"
+                candidates.append(candidates[-1].replace(f"({what})", f"({short})"))
+            candidates.append("shuffling DistributedSampler never gets `set_epoch()`: every epoch repeats one order")
+            message = next(m for m in candidates if len(m) <= 160)
             found = self.violation(ctx, loop.node, message)
             found.related = tuple(related)
             yield found
