@@ -34,7 +34,7 @@ def fix(ctx: FileContext, violation) -> Optional[Fix]:
     if violation.node not in edits:
         return None
     entry = amp_table()[calls[id(violation.node)]]
-    return Fix(SAFE, f'call `{entry["replacement"]}("{entry["device"]}", ...)`', edits)
+    return Fix(SAFE, f'use `{entry["replacement"]}` with the device `"{entry["device"]}"`', edits)
 
 
 def _file_edits(ctx: FileContext) -> Dict[cst.CSTNode, object]:
@@ -46,13 +46,17 @@ def _file_edits(ctx: FileContext) -> Dict[cst.CSTNode, object]:
     for call, name in deprecated_amp_calls(ctx):
         entry = table[name]
         attr = entry["replacement"].rpartition(".")[2]
-        func = _same_torch_spelling(ctx, call.func, attr)
+        func = _same_torch_spelling(ctx, call.func if isinstance(call, cst.Call) else call, attr)
         if func is None:
             if spelling is None:
                 continue
             func = cst.parse_expression(f"{spelling}.{attr}")
             need_torch = need_torch or spelling == "torch.amp" and not is_module_binding(ctx, "torch")
-        args = _arguments(call, entry)
+        if not isinstance(call, cst.Call):  # a bare `@custom_fwd`: becomes a call with the device
+            edits[call] = cst.Call(func, [_device_keyword(entry)])
+            going.update(id(node) for node in _names_in(call))
+            continue
+        args = _keyword_device_arguments(call, entry) if entry.get("device_keyword") else _arguments(call, entry)
         if args is None or "#" in ctx.code(call):
             continue
         edits[call] = call.with_changes(func=func, args=args)
@@ -109,6 +113,20 @@ def _arguments(call: cst.Call, entry: dict) -> Optional[List[cst.Arg]]:
     if args:
         device = device.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
     return [device, *args]
+
+
+def _device_keyword(entry: dict) -> cst.Arg:
+    return cst.Arg(cst.SimpleString(f'"{entry["device"]}"'), keyword=cst.Name(entry["device_param"]), equal=_NO_SPACE)
+
+
+def _keyword_device_arguments(call: cst.Call, entry: dict) -> Optional[List[cst.Arg]]:
+    """`custom_fwd(fn, cast_inputs=...)` -> `(fn, cast_inputs=..., device_type="cuda")`."""
+    if any(arg.star for arg in call.args) or len([a for a in call.args if a.keyword is None]) > 1:
+        return None
+    if not call.args:
+        return [_device_keyword(entry)]
+    last = call.args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    return [*call.args[:-1], last, _device_keyword(entry)]
 
 
 def _names_in(node: cst.CSTNode) -> List[cst.Name]:

@@ -18,12 +18,18 @@ def amp_table() -> dict:
     return tables.load("deprecated_apis")["amp"]
 
 
-def deprecated_amp_calls(ctx: FileContext) -> List[Tuple[cst.Call, str]]:
-    """(call, deprecated qualified name) for each `torch.cuda.amp.autocast(...)`-like call, in source order."""
+def deprecated_amp_calls(ctx: FileContext) -> List[Tuple[cst.BaseExpression, str]]:
+    """(node, deprecated qualified name): each `torch.cuda.amp.autocast(...)`-like call, and each
+    bare decorator `@torch.cuda.amp.custom_fwd` (a Name or Attribute), in source order."""
 
     def compute():
         table = amp_table()
-        return [(call, name) for call in ctx.nodes(cst.Call) if (name := ctx.call_name(call)) in table]
+        found = [(call, name) for call in ctx.nodes(cst.Call) if (name := ctx.call_name(call)) in table]
+        for decorator in ctx.nodes(cst.Decorator):
+            bare = decorator.decorator
+            if not isinstance(bare, cst.Call) and (name := ctx.qualified_name(bare)) in table:
+                found.append((bare, name))
+        return sorted(found, key=lambda pair: ctx.order(pair[0]))
 
     return ctx.memo("tl804.amp_calls", compute)
 
@@ -46,7 +52,7 @@ def _apex_amp_imports(ctx: FileContext) -> List[cst.CSTNode]:
 class DeprecatedAmp(Rule):
     code = "TL804"
     name = "deprecated-amp"
-    summary = "`torch.cuda.amp.autocast`/`GradScaler` (deprecated in torch 2.4) or apex amp: use `torch.amp`"
+    summary = "`torch.cuda.amp` autocast/GradScaler/custom_fwd (deprecated in torch 2.4) or apex amp: use `torch.amp`"
     why = """
         PyTorch 2.4 (July 2024) deprecated the device-specific AMP classes: every
         `torch.cuda.amp.autocast(...)` and `torch.cuda.amp.GradScaler(...)` now warns
@@ -93,7 +99,8 @@ class DeprecatedAmp(Rule):
     fix_does = """
         `torch.cuda.amp.autocast(...)` -> `torch.amp.autocast("cuda", ...)` and
         `torch.cuda.amp.GradScaler(...)` -> `torch.amp.GradScaler("cuda", ...)` (`torch.cpu.amp`
-        -> `"cpu"`), however the old name was imported; positional arguments whose position
+        -> `"cpu"`), `@torch.cuda.amp.custom_fwd`/`custom_bwd` -> `@torch.amp.custom_fwd(device_type="cuda")`,
+        however the old name was imported; positional arguments whose position
         changed (`autocast(True)`) are passed by keyword.  The old defaults are the new ones for
         that device (`dtype` float16 on CUDA, bfloat16 on CPU; cache on), unless the program changes
         them with `torch.set_autocast_dtype`.  `from torch.cuda.amp import ...` names that are no
@@ -103,10 +110,13 @@ class DeprecatedAmp(Rule):
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         table = amp_table()
-        for call, name in deprecated_amp_calls(ctx):
+        for node, name in deprecated_amp_calls(ctx):
             entry = table[name]
-            new = f'{entry["replacement"]}("{entry["device"]}", ...)'
-            yield self.violation(ctx, call, f"`{name}(...)` is deprecated since torch 2.4: use `{new}`")
+            if entry.get("device_keyword"):
+                new = f'{entry["replacement"]}(..., device_type="{entry["device"]}")'
+            else:
+                new = f'{entry["replacement"]}("{entry["device"]}", ...)'
+            yield self.violation(ctx, node, f"`{name}` is deprecated since torch 2.4: use `{new}`")
         apex_calls = [call for call in ctx.nodes(cst.Call) if ctx.call_name(call) in APEX_CALLS]
         for call in apex_calls:
             yield self.violation(ctx, call, APEX_MESSAGE)

@@ -1,7 +1,8 @@
 """Deprecated torch APIs that TL801/TL802/TL804 rewrite, each checked against the installed torch.
 
 - `amp`: `torch.cuda.amp.autocast`/`GradScaler` -> their `torch.amp` replacement called with the
-  device first.  Recorded: both signatures (the fixer maps positional arguments by name), the
+  device first (`custom_fwd`/`custom_bwd`: with `device_type=` as a keyword, `device_keyword`).
+  Recorded: both signatures (the fixer maps positional arguments by name), the
   FutureWarning the old spelling gives, and that the replacement's defaults for the device are
   the old constructor's (so the rewrite computes the same thing).
 - `lr_schedulers`: the `torch.optim.lr_scheduler` classes whose `get_lr()` warns when called
@@ -32,8 +33,37 @@ def _resolve(path):
     return getattr(obj, name)
 
 
+# Decorators: the replacement takes the device as a keyword-only `device_type`.
+AMP_DECORATORS = {
+    "torch.cuda.amp.custom_fwd": ("torch.amp.custom_fwd", "cuda"),
+    "torch.cuda.amp.custom_bwd": ("torch.amp.custom_bwd", "cuda"),
+}
+
+
 def _params(cls):
     return [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+
+
+def _decorators():
+    table = {}
+    for old_path, (new_path, device) in AMP_DECORATORS.items():
+        old, new = _resolve(old_path), _resolve(new_path)
+        old_params = list(inspect.signature(old).parameters.values())
+        new_params = inspect.signature(new).parameters
+        assert new_params["device_type"].kind is inspect.Parameter.KEYWORD_ONLY, new_path
+        assert [p.name for p in old_params][1:] == [n for n in new_params if n != "device_type"][1:], old_path
+        message = _warning_of(lambda decorator=old: decorator(lambda *args: None))
+        assert message and "deprecated" in message and "device_type" in message, message
+        table[old_path] = {
+            "replacement": new_path,
+            "device": device,
+            "device_param": "device_type",
+            "device_keyword": True,
+            "old_params": [p.name for p in old_params],
+            "new_params": list(new_params),
+            "warning": message,
+        }
+    return table
 
 
 def _warning_of(make):
@@ -100,4 +130,4 @@ def _variable():
 
 
 def generate():
-    return {"amp": _amp(), "lr_schedulers": _schedulers(), "variable": _variable()}
+    return {"amp": {**_amp(), **_decorators()}, "lr_schedulers": _schedulers(), "variable": _variable()}

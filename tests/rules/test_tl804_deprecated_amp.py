@@ -72,7 +72,7 @@ def test_from_import_form_is_rewritten_with_its_import():
     """)
 
 
-def test_keeps_torch_spelling_and_remaining_imports():
+def test_keeps_torch_spelling_and_decorators():
     code = """
         import torch as th
         from torch.cuda.amp import autocast, custom_fwd
@@ -88,9 +88,8 @@ def test_keeps_torch_spelling_and_remaining_imports():
     """
     assert fix(code, SELECT) == dedent("""
         import torch as th
-        from torch.cuda.amp import custom_fwd
 
-        @custom_fwd
+        @th.amp.custom_fwd(device_type="cuda")
         def f(x):
             return x
 
@@ -200,3 +199,57 @@ def test_import_in_a_block_goes_without_leaving_a_blank_line():
             with torch.amp.autocast("cuda", enabled=fp16):
                 pass
     """)
+
+
+def test_custom_fwd_and_bwd_decorators():
+    code = """
+        import torch
+        from torch.cuda.amp import custom_bwd, custom_fwd
+
+        class Op(torch.autograd.Function):
+            @staticmethod
+            @custom_fwd(cast_inputs=torch.float32)
+            def forward(ctx, x):
+                return x
+
+            @staticmethod
+            @custom_bwd
+            def backward(ctx, grad):
+                return grad
+
+        wrapped = torch.cuda.amp.custom_fwd(fn)
+    """
+    found = lint(code, SELECT)
+    assert len(found) == 3 and all(len(f.message) <= 160 for f in found)
+    assert 'device_type="cuda"' in found[0].message
+    assert fix(code, SELECT) == dedent("""
+        import torch
+
+        class Op(torch.autograd.Function):
+            @staticmethod
+            @torch.amp.custom_fwd(cast_inputs=torch.float32, device_type="cuda")
+            def forward(ctx, x):
+                return x
+
+            @staticmethod
+            @torch.amp.custom_bwd(device_type="cuda")
+            def backward(ctx, grad):
+                return grad
+
+        wrapped = torch.amp.custom_fwd(fn, device_type="cuda")
+    """)
+
+
+def test_custom_fwd_kept_import_when_still_used():
+    code = """
+        import torch
+        from torch.cuda.amp import custom_fwd
+
+        @custom_fwd
+        def f(x):
+            return x
+
+        decorators = [custom_fwd]
+    """
+    fixed = fix(code, SELECT)
+    assert "from torch.cuda.amp import custom_fwd\n" in fixed and '@torch.amp.custom_fwd(device_type="cuda")' in fixed
