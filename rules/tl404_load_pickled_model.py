@@ -20,6 +20,8 @@ MODULE_ONLY_METHODS = frozenset({
 # Methods that return the module itself (or a same-kind copy) and keep following the value.
 PASSTHROUGH_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double"})
 _MAX_STEPS = 50
+SAFE_GLOBALS_CONTEXT = "torch.serialization.safe_globals"
+ADD_SAFE_GLOBALS = "torch.serialization.add_safe_globals"
 
 
 def is_default_load(ctx: FileContext, call: cst.Call) -> bool:
@@ -34,7 +36,18 @@ def is_default_load(ctx: FileContext, call: cst.Call) -> bool:
             positional += 1
         elif arg.keyword.value in ("weights_only", "pickle_module"):
             return False  # a custom pickle_module turns the weights_only default off
-    return positional <= 2  # torch.load(f, map_location, pickle_module, ...)
+    return positional <= 2 and not allows_globals(ctx, call)  # torch.load(f, map_location, pickle_module, ...)
+
+
+def allows_globals(ctx: FileContext, call: cst.Call) -> bool:
+    """Inside `with torch.serialization.safe_globals([...])`, or in a file that calls `add_safe_globals`:
+    a weights-only load of the allow-listed classes succeeds."""
+    for ancestor in ctx.ancestors(call):
+        if isinstance(ancestor, cst.With) and any(
+                isinstance(item.item, cst.Call) and ctx.is_name(item.item.func, SAFE_GLOBALS_CONTEXT)
+                for item in ancestor.items):  # fmt: skip
+            return True
+    return any(ctx.is_name(c.func, ADD_SAFE_GLOBALS) for c in ctx.nodes(cst.Call))
 
 
 def module_use(ctx: FileContext, load: cst.Call) -> Optional[cst.CSTNode]:
@@ -83,7 +96,9 @@ class LoadPickledModel(Rule):
         module moves.  Save `model.state_dict()` and load it into a freshly built model with
         `model.load_state_dict(torch.load(path))`.  Reported: `torch.save` of a value that is an
         `nn.Module` on every path (also inside a checkpoint dict), and a `torch.load` without
-        `weights_only` whose result is used as a model (called, `.eval()`, `.parameters()`...).
+        `weights_only` whose result is used as a model (called, `.eval()`, `.parameters()`...),
+        unless the classes are allow-listed (`with torch.serialization.safe_globals([...])`, or
+        `torch.serialization.add_safe_globals` in the file).
     """
     bad = """
         import torch

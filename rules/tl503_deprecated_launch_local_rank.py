@@ -39,6 +39,11 @@ def underscore_only_option(call: cst.Call) -> Optional[cst.Arg]:
     return options[values.index(UNDERSCORE)]
 
 
+def under_version_check(ctx: FileContext, node: cst.CSTNode) -> bool:
+    """`if TORCH_VERSION < (2, 0): parser.add_argument("--local_rank")`: the author handles both launchers."""
+    return any(isinstance(a, cst.If) and "version" in ctx.code(a.test).lower() for a in ctx.ancestors(node))
+
+
 DISTRIBUTED_PREFIXES = ("torch.distributed", "torch.utils.data.distributed", "torch.utils.data.DistributedSampler",
                         "torch.nn.parallel.DistributedDataParallel")  # fmt: skip
 
@@ -102,7 +107,8 @@ class DeprecatedLaunchLocalRank(Rule):
         `torch.distributed.launch` itself is deprecated in favour of `torchrun`, which passes no
         argument at all and sets `LOCAL_RANK` (and `RANK`, `WORLD_SIZE`) in the environment.
         Reported: an `add_argument("--local_rank", ...)` without a `"--local-rank"` alias in a
-        file that uses `torch.distributed`, and imports or `runpy.run_module` uses of
+        file that uses distributed training (`torch.distributed`, `DistributedSampler`, DDP), unless
+        it is declared under an `if` on a version, and imports or `runpy.run_module` uses of
         `torch.distributed.launch`.
     """
     bad = """
@@ -129,7 +135,7 @@ class DeprecatedLaunchLocalRank(Rule):
         if "local_rank" in ctx.source and uses_torch_distributed(ctx):
             for call in ctx.nodes(cst.Call):
                 option = underscore_only_option(call)
-                if option is not None:
+                if option is not None and not under_version_check(ctx, call):
                     yield self.violation(
                         ctx,
                         option,

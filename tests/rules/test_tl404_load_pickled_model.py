@@ -136,6 +136,19 @@ NEGATIVES = {
         model = torch.jit.load("model.pt")
         model.eval()
     """,
+    "load-under-safe-globals": """
+        import torch
+        with torch.serialization.safe_globals([Net, torch.nn.Linear]):
+            model = torch.load("model.pt")
+        model.eval()
+    """,
+    "file-adds-safe-globals": """
+        import torch
+        from torch.serialization import add_safe_globals
+        add_safe_globals([Net])
+        model = torch.load("model.pt")
+        model.eval()
+    """,
     "name-reassigned-before-use": """
         import torch
         model = torch.load("model.pt")

@@ -83,6 +83,12 @@ NEGATIVES = {
         import torch.distributed as dist
         parser.add_argument("--rank", dest="local_rank", type=int)
     """,
+    "declared-for-old-torch-only": """
+        import torch
+        import torch.distributed as dist
+        if int(torch.__version__.split(".")[0]) == 1:
+            parser.add_argument("--local_rank", type=int, required=True)
+    """,
     "other-runpy-module": """
         import runpy
         import torch.distributed as dist
