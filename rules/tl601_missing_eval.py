@@ -9,10 +9,11 @@ from typing import Iterator, List, Optional, Tuple
 
 import libcst as cst
 
-from torchlint.analysis.dataflow import local_assignments, self_name
+from torchlint.analysis.dataflow import attribute_assignments, local_assignments, self_name
 from torchlint.analysis.facts import bind_arguments, resolve_call, same_file_class
 from torchlint.analysis.modes import (
     DEPENDENT,
+    EVAL,
     INDEPENDENT,
     TRAIN,
     UNKNOWN,
@@ -439,13 +440,15 @@ def mode_is_chosen(ctx: FileContext, use: cst.CSTNode, key: str, depth: int = 0)
         return True
     root = key.split(".", 1)[0]
     if function is None:
-        return _loaded(ctx, ctx.module, root)
+        return _loaded(ctx, ctx.module, root) or _built_in_eval_mode(ctx, ctx.module, root)
     rest = key[len(root):]
     if root == self_name(ctx, use):
         class_def = ctx.enclosing(function, (cst.ClassDef,))
         methods = [m for m in ctx.walk(class_def, cst.FunctionDef) if ctx.scope_of(m) is class_def]
         if any(_chooses(ctx, c, key, True) for m in methods for c in mode_calls_in(ctx, m)):
             return True
+        if any(_eval_chain(a.value) for a in attribute_assignments(ctx, class_def, parts_of(key)[1])):
+            return True  # `self.model = Net().eval()`
         return _injected_in_eval_mode(ctx, class_def, key, depth)
     if root in param_names(function) and root not in local_assignments(ctx, function):
         if referenced_other_than_called(ctx, function):
@@ -467,7 +470,8 @@ def mode_is_chosen(ctx: FileContext, use: cst.CSTNode, key: str, depth: int = 0)
                 return False
         return True
     if root in local_assignments(ctx, function):
-        return _handed_in(ctx, function, root) or _loaded(ctx, function, root)
+        return _handed_in(ctx, function, root) or _loaded(ctx, function, root) or \
+            _built_in_eval_mode(ctx, function, root)  # fmt: skip
     if root in param_names(function):
         return False
     # A closure or global name: set by an enclosing function, at module level, or by any function.
@@ -533,6 +537,30 @@ def _loaded(ctx: FileContext, scope: cst.CSTNode, root: str) -> bool:
             if set(words(spelled.rsplit(".", 1)[-1])) & _LOADER_WORDS:
                 return True
     return False
+
+
+def parts_of(key: str) -> List[str]:
+    parts = key.split(".")
+    return parts if len(parts) > 1 else [*parts, ""]
+
+
+def _eval_chain(value: Optional[cst.BaseExpression]) -> bool:
+    """`Net().eval()`, `getattr(models, name)().to(device).eval()`: built and put in eval mode at once."""
+    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and \
+            value.func.attr.value in _SELF_RETURNING_MODE_CHAIN:  # fmt: skip
+        kind = direct_mode_kind(value)
+        if kind is not None:
+            return kind == EVAL  # the outermost mode call is the one in effect
+        value = value.func.value
+    return False
+
+
+_SELF_RETURNING_MODE_CHAIN = frozenset({"to", "cuda", "cpu", "half", "float", "double", "eval", "train",
+                                        "requires_grad_"})  # fmt: skip
+
+
+def _built_in_eval_mode(ctx: FileContext, scope: cst.CSTNode, root: str) -> bool:
+    return any(_eval_chain(a.value) for a in local_assignments(ctx, scope).get(root, []))
 
 
 def _handed_in(ctx: FileContext, function: cst.FunctionDef, root: str) -> bool:

@@ -209,6 +209,12 @@ for epoch in range(3):
         for x, y in val_loader:
             print(model(x))
 """,
+    "built-in-eval-mode-then-trained": DROPOUT_NET + """
+@torch.no_grad()
+def test(test_loader, device):
+    model = Net().eval().train()
+    return [model(x) for x, _ in test_loader]
+""",
     "lstm-with-recurrent-dropout": """
 import torch
 import torch.nn as nn
@@ -622,6 +628,13 @@ def test(test_loader, nets):
         with torch.no_grad():
             out_s = snet(img)
             out_t = tnet(img)
+""",
+    "built-and-put-in-eval-mode-in-one-expression": DROPOUT_NET + """
+@torch.no_grad()
+def test(test_loader, device):
+    model = getattr(models, "Net")().eval()
+    model.to(device)
+    return [model(x) for x, _ in test_loader]
 """,
     "torch-loss-module": """
 import torch
