@@ -139,6 +139,16 @@ PROOFS = {
         def run():
             return CausalSelfAttention(16, 4, 8)(torch.randn(2, 5, 16))
     """,
+    "blend-with-an-expanded-mask": """
+        import torch
+        def blend(points, fallback, scores, thresh):
+            b, j, k, _ = points.shape
+            mask = (scores < thresh).float().expand(b, j, k, 2)
+            out = (1 - mask) * points + mask * fallback
+            return out.permute(0, 2, 1, 3).view(b, k, j * 2)
+        def run():
+            return blend(torch.randn(2, 3, 4, 2), torch.randn(2, 3, 4, 2), torch.rand(2, 3, 4, 1), 0.5)
+    """,
     "permute-keeps-batch-then-flatten": """
         import torch
         def head(feat):
@@ -245,6 +255,14 @@ LOOK_ALIKES = {
         def roundtrip(x):
             y = x.permute(0, 2, 1)
             return y.permute(0, 2, 1).view(-1)  # the two permutations cancel out
+        def run():
+            return roundtrip(torch.randn(2, 3, 4))
+    """,
+    "elementwise-of-a-transposed-tensor-transposed-back": """
+        import torch
+        def roundtrip(x):
+            z = x.transpose(1, 2) * 2.0  # laid out like its transposed input
+            return z.transpose(1, 2).view(-1)
         def run():
             return roundtrip(torch.randn(2, 3, 4))
     """,

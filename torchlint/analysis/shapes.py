@@ -894,12 +894,16 @@ _STRIDED_METHODS = frozenset({"expand", "expand_as", "narrow", "unfold", "as_str
                               "split", "chunk", "unbind", "tensor_split"})  # fmt: skip
 
 
-def may_be_strided(ctx: FileContext, node: cst.BaseExpression, depth: int = 0) -> bool:
-    """True when `node` may not be contiguous by what this file shows (see above)."""
+def may_be_strided(ctx: FileContext, node: cst.BaseExpression, depth: int = 0, operand: bool = False) -> bool:
+    """True when `node` may not be contiguous by what this file shows (see above).
+
+    `operand`: `node` is an operand of an elementwise op, whose result is laid out like its
+    permuted inputs but ignores broadcast ones (`.expand()`ed, measured on torch).
+    """
     if depth > _MAX_DEPTH:
         return True
     if isinstance(node, cst.Name):
-        return _name_may_be_strided(ctx, node, depth)
+        return _name_may_be_strided(ctx, node, depth, operand)
     if isinstance(node, cst.Attribute):
         if node.attr.value in NONCONTIGUOUS_PROPERTIES:
             return True
@@ -907,18 +911,18 @@ def may_be_strided(ctx: FileContext, node: cst.BaseExpression, depth: int = 0) -
     if isinstance(node, cst.BinaryOperation):
         if isinstance(node.operator, cst.MatrixMultiply):
             return False  # a fresh result
-        return may_be_strided(ctx, node.left, depth + 1) or may_be_strided(ctx, node.right, depth + 1)
+        return may_be_strided(ctx, node.left, depth + 1, True) or may_be_strided(ctx, node.right, depth + 1, True)
     if isinstance(node, cst.Subscript):
         if may_be_strided(ctx, node.value, depth + 1):
             return True
         # `qkv[0]`, `x[1:]`, `x[None]` of a contiguous tensor are contiguous; `x[:, 0]` is not.
         return len(node.slice) != 1
     if isinstance(node, cst.Call):
-        return _call_may_be_strided(ctx, node, depth)
+        return _call_may_be_strided(ctx, node, depth, operand)
     return False
 
 
-def _call_may_be_strided(ctx: FileContext, call: cst.Call, depth: int) -> bool:
+def _call_may_be_strided(ctx: FileContext, call: cst.Call, depth: int, operand: bool = False) -> bool:
     func = call.func
     qualified = ctx.qualified_name(func)
     if qualified is not None:
@@ -932,6 +936,8 @@ def _call_may_be_strided(ctx: FileContext, call: cst.Call, depth: int) -> bool:
     if not isinstance(func, cst.Attribute):
         return False
     method = func.attr.value
+    if operand and method in ("expand", "expand_as"):
+        return may_be_strided(ctx, func.value, depth + 1, operand)
     if method in NONCONTIGUOUS_METHODS or method in _STRIDED_METHODS:
         return True
     if method in _FRESH_METHODS:
@@ -954,18 +960,19 @@ def _is_self_linear(ctx: FileContext, func: cst.Attribute) -> bool:
     )
 
 
-def _name_may_be_strided(ctx: FileContext, name: cst.Name, depth: int) -> bool:
+def _name_may_be_strided(ctx: FileContext, name: cst.Name, depth: int, operand: bool = False) -> bool:
     memo = ctx.memo("shapes.strided", dict)
-    if id(name) in memo:
-        return memo[id(name)]
-    memo[id(name)] = True  # a cycle: play safe
+    key = (id(name), operand)
+    if key in memo:
+        return memo[key]
+    memo[key] = True  # a cycle: play safe
     result = False
     for assignment in reaching_assignments(ctx, name):
         statement = assignment.statement
         if isinstance(statement, cst.AugAssign) and isinstance(statement.target, cst.Name):
             strided = _name_may_be_strided(ctx, statement.target, depth + 1)
         elif assignment.value is not None:
-            strided = may_be_strided(ctx, assignment.value, depth + 1)
+            strided = may_be_strided(ctx, assignment.value, depth + 1, operand)
         elif isinstance(statement, cst.Assign):
             strided = _unpacked_may_be_strided(ctx, statement, assignment.target, depth)
         else:
@@ -973,7 +980,7 @@ def _name_may_be_strided(ctx: FileContext, name: cst.Name, depth: int) -> bool:
         if strided:
             result = True
             break
-    memo[id(name)] = result
+    memo[key] = result
     return result
 
 
