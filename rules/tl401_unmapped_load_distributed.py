@@ -67,12 +67,12 @@ def _is_none(node) -> bool:
 
 
 def _saved_here_before(ctx: FileContext, load: cst.Call) -> bool:
-    """`torch.save(x, path)` earlier in the same function, to the same path: a round trip."""
+    """`torch.save(x, path)` in the same function, to the same path: a round trip, or a cache this
+    code writes itself (`if os.path.exists(cached): features = torch.load(cached)` / `else: ...
+    torch.save(features, cached)`, the fine-tuning scripts' feature cache)."""
     path = ctx.code(load.args[0].value)
     scope = ctx.scope_of(load)
     for call in ctx.nodes(cst.Call):
-        if ctx.order(call) >= ctx.order(load):
-            break
         if ctx.is_name(call.func, "torch.save") and len(call.args) >= 2 and ctx.scope_of(call) is scope:
             target = next((a for a in call.args if a.keyword and a.keyword.value == "f"), call.args[1])
             if ctx.code(target.value) == path:
@@ -243,7 +243,8 @@ class UnmappedLoadDistributed(Rule):
         a process group, wrap a model in `DistributedDataParallel`, build a `DistributedSampler`
         or start workers with `torch.multiprocessing.spawn`.  Merely reading `RANK`/`LOCAL_RANK`
         from the environment is not enough (logging helpers do it in single-process code).  Not
-        reported: loads guarded to rank 0; a reload of a file the same function has just saved; a
+        reported: loads guarded to rank 0; a file the same function also saves (a round trip, or its
+        own feature cache); a
         load whose path is built from the rank (`f"queue{rank}.pth"`: each rank reads back what it
         saved from its own device); a file the same module saves from the CPU (`torch.save(x.cpu(),
         ...)` to that file name); a scheduler's state or saved arguments (`scheduler.pt`,

@@ -264,6 +264,20 @@ NEGATIVES = {
         lr_sched.load_state_dict(torch.load(state_path))
         train_args = torch.load(os.path.join(ckpt_dir, "training_args.bin"))
     """,
+    "feature-cache-written-by-the-same-function": """
+        import os
+        import torch
+        from torch.utils.data import DistributedSampler
+        def load_and_cache_examples(args, tokenizer):
+            cached_features_file = os.path.join(args.data_dir, "cached_train")
+            if os.path.exists(cached_features_file):
+                features = torch.load(cached_features_file)
+            else:
+                features = convert_examples_to_features(args, tokenizer)
+                if args.local_rank in [-1, 0]:
+                    torch.save(features, cached_features_file)
+            return DistributedSampler(features)
+    """,
     "local-rank-environ-alone": """
         import os
         import torch
