@@ -242,16 +242,19 @@ class UnmappedLoadDistributed(Rule):
         torchlint reports loads in files that start or join a multi-process job: they initialise
         a process group, wrap a model in `DistributedDataParallel`, build a `DistributedSampler`
         or start workers with `torch.multiprocessing.spawn`.  Merely reading `RANK`/`LOCAL_RANK`
-        from the environment is not enough (logging helpers do it in single-process code).  Not
-        reported: loads guarded to rank 0; a file the same function also saves (a round trip, or its
-        own feature cache); a
-        load whose path is built from the rank (`f"queue{rank}.pth"`: each rank reads back what it
-        saved from its own device); a file the same module saves from the CPU (`torch.save(x.cpu(),
-        ...)` to that file name); a scheduler's state or saved arguments (`scheduler.pt`,
-        `training_args.bin`: plain numbers, no tensors); and a load whose sibling branch of the same `if` passes
-        `map_location` (`if args.gpu is None: torch.load(p)` / `else: torch.load(p, map_location=
-        loc)`, the ImageNet example's idiom, where the unmapped branch is the one-process-per-node
-        mode).
+        from the environment is not enough (logging helpers do it in single-process code).
+
+        Not reported:
+        - loads guarded to rank 0 (`if rank == 0:`, `if is_main_process():`);
+        - a load whose sibling branch of the same `if` passes `map_location` (the ImageNet
+          example's `if args.gpu is None: torch.load(p)` / `else: torch.load(p, map_location=loc)`:
+          the unmapped branch is the one-process-per-node mode);
+        - a path built from the rank (`f"queue{rank}.pth"`): each rank reads back what it saved
+          from its own device;
+        - a file the same function also saves (a round trip, or its own feature cache), or that
+          the module saves from the CPU (`torch.save(x.cpu(), ...)` to that file name);
+        - a scheduler's state or saved arguments (`scheduler.pt`, `training_args.bin`): plain
+          numbers, no tensors to misplace.
     """
     bad = """
         import torch
