@@ -42,6 +42,9 @@ from torchlint import registry, supervisor  # noqa: E402
 from torchlint.engine import lint_source  # noqa: E402
 from torchlint.fixing import fix_source  # noqa: E402
 
+# Lint where the CLI under test lints: deep-stack supervised workers where its runner has them
+# (issue 14), the main thread of a plain process before (so a C-stack overflow shows as a crash).
+DEEP = hasattr(__import__("torchlint.runner").runner, "DEFAULT_TIMEOUT")
 _COMMENT = re.compile(r"#[^\r\n]*")
 _BLANK = re.compile(r"^[ \t\x0c]*$", re.MULTILINE)
 
@@ -194,7 +197,7 @@ def audit(programs: list, rules, budget: float, deadline: float, save: str, labe
         def failed(program, how, code):
             return {"problems": ["crash" if how == supervisor.CRASHED else "hang"], "notes": []}
 
-        results = supervisor.supervised_map(_one, rules, chunk, 1, budget, failed)
+        results = supervisor.supervised_map(_one, rules, chunk, 1, budget, failed, deep=DEEP)
         for program, outcome in zip(chunk, results):
             tally["programs"] += 1
             for note in outcome["notes"]:

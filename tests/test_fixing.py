@@ -106,7 +106,7 @@ def _withheld(result):
     return [f.message for f in result.findings if f.code == "TL000" and "fix withheld" in f.message]
 
 
-def test_text_outside_the_fixed_nodes_must_come_through_unchanged(monkeypatch):
+def _lose_the_header(monkeypatch):
     import torchlint.fixing as fixing
 
     class _LosesTheHeader(fixing._ApplyEdits):  # what libcst's code generation sometimes does
@@ -115,6 +115,19 @@ def test_text_outside_the_fixed_nodes_must_come_through_unchanged(monkeypatch):
             return updated.with_changes(header=()) if isinstance(updated, cst.Module) else updated
 
     monkeypatch.setattr(fixing, "_ApplyEdits", _LosesTheHeader)
+    return fixing
+
+
+def test_text_outside_the_fixed_nodes_comes_through_unchanged(monkeypatch):
+    _lose_the_header(monkeypatch)
+    source = "#!/usr/bin/env python\n\nx = old(1)\n\n\n  \t\n"
+    result = fix_source("f.py", source, [_RenameRule()])
+    assert result.source == source.replace("old(", "new(") and result.fixed == 1
+
+
+def test_a_fix_that_cannot_be_spliced_and_changes_text_outside_is_withheld(monkeypatch):
+    fixing = _lose_the_header(monkeypatch)
+    monkeypatch.setattr(fixing, "splice", lambda *args: None)  # e.g. nested edits
     source = "#!/usr/bin/env python\n\nx = old(1)\n"
     result = fix_source("f.py", source, [_RenameRule()])
     assert result.source == source and result.fixed == 0
@@ -122,6 +135,11 @@ def test_text_outside_the_fixed_nodes_must_come_through_unchanged(monkeypatch):
         "could not analyse: fix withheld: a fix for TL990 would also change line 1, outside the code it fixes; "
         "file left unchanged"
     ]
+
+
+def test_libcst_losing_blank_lines_before_a_trailing_whitespace_line_is_repaired():
+    source = "x = old(1)\n\n\n \t \t\n"  # found by benchmarks/fuzz_audit.py: libcst drops the two blank lines
+    assert fix_source("f.py", source, [_RenameRule()]).source == source.replace("old(", "new(")
 
 
 def test_a_statement_built_afresh_keeps_the_comments_around_it():

@@ -9,6 +9,7 @@ as it was, with a TL000 saying why.  A file CPython rejects is never rewritten.
 
 from __future__ import annotations
 
+import ast
 import re
 import warnings
 from collections import Counter
@@ -38,12 +39,16 @@ class _ApplyEdits(cst.CSTTransformer):
     def __init__(self, edits: Dict[cst.CSTNode, object]) -> None:
         super().__init__()
         self.edits = edits
+        self.placed: Dict[cst.CSTNode, object] = {}  # edited original node -> what went into the new tree
 
     def on_leave(self, original_node, updated_node):
         replacement = self.edits.get(original_node, updated_node)
-        if replacement is updated_node or not isinstance(replacement, cst.CSTNode):
+        if replacement is updated_node:
             return replacement
-        return _keep_owned_lines(original_node, replacement)
+        if isinstance(replacement, cst.CSTNode):
+            replacement = _keep_owned_lines(original_node, replacement)
+        self.placed[original_node] = replacement
+        return replacement
 
 
 def _keep_owned_lines(original, replacement):
@@ -97,7 +102,14 @@ def fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool = Fal
             edits.update(fix.edits)
         codes = ", ".join(sorted({v.rule.code for v in analysis.violations if v.fix in chosen}))
         try:
-            candidate = analysis.module.visit(_ApplyEdits(edits)).code
+            applier = _ApplyEdits(edits)
+            new_module = analysis.module.visit(applier)
+            candidate = new_module.code
+            # libcst's code generation may also change text near the edits (blank lines before a
+            # trailing comment, a form feed): take only the edited nodes' new text from it.
+            spliced = splice(analysis.module, new_module, applier.placed, current, candidate)
+            if spliced is not None and spliced != candidate and _same_program(spliced, candidate):
+                candidate = spliced  # (a parent's rendering may depend on the edit, e.g. `pass` in an emptied block)
             if current.endswith("\r") and not candidate.endswith(("\r", "\n")):
                 candidate += "\r"  # libcst drops the last line break of a lone-CR file
             parse(candidate)
@@ -149,6 +161,63 @@ def lost_comment(old: str, new: str) -> Optional[str]:
     missing = Counter(c.rstrip() for c in _COMMENT.findall(old))
     missing.subtract(c.rstrip() for c in _COMMENT.findall(new))
     return next((comment for comment, count in missing.items() if count > 0), None)
+
+
+def _same_program(a: str, b: str) -> bool:
+    """Do `a` and `b` parse to the same Python AST (formatting and comments aside)?"""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
+
+
+def _extents(module: cst.Module, text: str, nodes) -> Dict[cst.CSTNode, Tuple[int, int]]:
+    """Each node's (start, end) offsets in `text` (the module's code), owned whitespace and comments included."""
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(WhitespaceInclusivePositionProvider)
+    starts = _line_starts(text)
+
+    def offset(position) -> int:
+        if position.line > len(starts):
+            return len(text)
+        return min(len(text), starts[position.line - 1] + position.column)
+
+    return {node: (offset(positions[node].start), offset(positions[node].end)) for node in nodes}
+
+
+def splice(module: cst.Module, new_module: cst.Module, placed, old: str, new: str) -> Optional[str]:
+    """`old` with each edited node's extent replaced by its replacement's text in `new`: the fix as text
+    edits, so that nothing outside the edited nodes can change.  None when the edits cannot be located
+    (nested or missing nodes): then the caller checks the whole text instead (`changed_outside`)."""
+    if not placed:
+        return None
+    try:
+        old_spans = _extents(module, old, placed)
+        new_nodes = []
+        for replacement in placed.values():
+            if isinstance(replacement, cst.FlattenSentinel):
+                new_nodes.extend([replacement.nodes[0], replacement.nodes[-1]] if replacement.nodes else [])
+            elif isinstance(replacement, cst.CSTNode):
+                new_nodes.append(replacement)
+        new_spans = _extents(new_module, new, new_nodes)
+    except KeyError:
+        return None
+    parts, cursor = [], 0
+    for original, (start, end) in sorted(old_spans.items(), key=lambda item: item[1]):
+        if start < cursor:
+            return None  # nested or overlapping edits
+        replacement = placed[original]
+        if isinstance(replacement, cst.FlattenSentinel) and replacement.nodes:
+            text = new[new_spans[replacement.nodes[0]][0] : new_spans[replacement.nodes[-1]][1]]
+        elif isinstance(replacement, cst.CSTNode):
+            text = new[new_spans[replacement][0] : new_spans[replacement][1]]
+        else:  # removed
+            text = ""
+        parts.extend([old[cursor:start], text])
+        cursor = end
+    parts.append(old[cursor:])
+    return "".join(parts)
 
 
 def _line_starts(text: str) -> List[int]:

@@ -31,6 +31,7 @@ class TorchlintChecker:
     version = __version__
     _index = None
     _rules = None
+    _worker = None  # one forked child per flake8 process, replaced when it crashes or overruns
 
     def __init__(self, tree=None, filename: str = "(none)", lines: List[str] = ()) -> None:
         # flake8 passes `tree` because plugins conventionally accept it; only the text is used.
@@ -93,11 +94,23 @@ class TorchlintChecker:
 
         if len(source) > DEFAULT_MAX_FILE_SIZE:
             return [internal_finding(self.filename, "skipped: the file is over the max-file-size of 5.0 MB")]
-        how, value = supervisor.call_with_budget(
-            lint_source, (self.filename, source, self._all_rules(), self._project()), DEFAULT_TIMEOUT
-        )
+        if not supervisor.CAN_FORK:
+            return lint_source(self.filename, source, self._all_rules())
+        worker = TorchlintChecker._worker
+        if worker is None or worker.arg is not self._all_rules():
+            if worker is not None:
+                worker.close()
+            worker = TorchlintChecker._worker = supervisor.ForkedWorker(_lint, self._all_rules())
+        how, value = worker.call((self.filename, source), DEFAULT_TIMEOUT)
         if how == "ok":
             return value
         if how == supervisor.TIMED_OUT:
             return [internal_finding(self.filename, f"skipped: analysis took longer than {DEFAULT_TIMEOUT:g} s")]
         return [internal_finding(self.filename, "the parser crashed (nesting too deep?)")]
+
+
+def _lint(rules, item):
+    from torchlint.engine import lint_source
+
+    filename, source = item
+    return lint_source(filename, source, rules)

@@ -7,7 +7,7 @@ when a worker dies or overruns the per-file budget, the parent kills it, reports
 one file, starts a fresh worker and goes on.  Workers are forked where the platform
 can (a few milliseconds; they inherit the imported rules), spawned elsewhere.
 
-`call_with_budget` is the same protection for one call (the flake8 plugin).
+`ForkedWorker` is the same protection, call by call, for the flake8 plugin.
 """
 
 from __future__ import annotations
@@ -69,11 +69,14 @@ def _context():
     return multiprocessing.get_context("fork" if CAN_FORK else "spawn")
 
 
-def _worker_main(conn, fn: Callable, arg: Any) -> None:
+def _worker_main(conn, fn: Callable, arg: Any, deep: bool = True) -> None:
     # The parent owns Ctrl-C: it stops the run and kills the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     faulthandler.disable()  # a crash is reported by the parent, as one TL000 line
-    run_deep(_serve, conn, fn, arg)
+    if deep:
+        run_deep(_serve, conn, fn, arg)
+    else:
+        _serve(conn, fn, arg)
 
 
 def _serve(conn, fn: Callable, arg: Any) -> None:
@@ -89,10 +92,10 @@ def _serve(conn, fn: Callable, arg: Any) -> None:
 
 
 class _Worker:
-    def __init__(self, fn: Callable, arg: Any) -> None:
+    def __init__(self, fn: Callable, arg: Any, deep: bool = True) -> None:
         ours, theirs = _context().Pipe()
         self.conn = ours
-        self.process = _context().Process(target=_worker_main, args=(theirs, fn, arg), daemon=True)
+        self.process = _context().Process(target=_worker_main, args=(theirs, fn, arg, deep), daemon=True)
         self.process.start()
         theirs.close()
         self.task: Optional[Tuple[int, Any]] = None
@@ -125,11 +128,13 @@ def supervised_map(
     workers: int,
     budget: Optional[float],
     on_failure: Callable[[Any, str, Optional[int]], Any],
+    deep: bool = True,
 ) -> List[Any]:
     """`[fn(arg, item) for item in items]`, in `workers` child processes.
 
     An item whose worker dies (exit code given) or overruns `budget` seconds gets
     `on_failure(item, CRASHED | TIMED_OUT, exitcode)` instead, and the run goes on.
+    `deep`: workers run on a big stack (`run_deep`); False: on their main thread.
     """
     results: List[Any] = [None] * len(items)
     queue: Deque[Tuple[int, Any]] = deque(enumerate(items))
@@ -139,7 +144,7 @@ def supervised_map(
     def replace(worker: _Worker) -> _Worker:
         worker.kill()
         pool.remove(worker)
-        fresh = _Worker(fn, arg)
+        fresh = _Worker(fn, arg, deep)
         pool.append(fresh)
         return fresh
 
@@ -169,7 +174,7 @@ def supervised_map(
     finished = False
     try:
         for _ in range(max(1, min(workers, len(items)))):
-            pool.append(_Worker(fn, arg))
+            pool.append(_Worker(fn, arg, deep))
         for worker in list(pool):
             feed(worker)
         while busy:
@@ -196,57 +201,64 @@ def supervised_map(
     return results
 
 
-def call_with_budget(fn: Callable[..., Any], args: tuple, budget: Optional[float]) -> Tuple[str, Any]:
-    """Run `fn(*args)` in a forked child: ("ok", result), (CRASHED, exitcode) or (TIMED_OUT, None).
+class ForkedWorker:
+    """One long-lived forked child that serves `fn(arg, item)` calls on a budget (the flake8 plugin).
 
-    Without fork (Windows), runs in this process: no protection, but no change either.
+    Raw `os.fork`, not multiprocessing: flake8's own pool workers are daemonic processes,
+    which multiprocessing forbids to have children.  A call whose child dies or overruns
+    kills it; the next call forks a fresh one.  Only where fork exists (`CAN_FORK`).
     """
-    if not CAN_FORK:
-        return "ok", fn(*args)
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: compute, send, leave without running the parent's cleanup
-        status = 0
+
+    def __init__(self, fn: Callable[[Any, Any], Any], arg: Any) -> None:
+        self.fn, self.arg = fn, arg
+        self.pid: Optional[int] = None
+        self.conn = None
+
+    def _start(self) -> None:
+        ours, theirs = multiprocessing.Pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: serve until the parent goes, never run the parent's cleanup
+            status = 0
+            try:
+                ours.close()
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                faulthandler.disable()
+                run_deep(_serve, theirs, self.fn, self.arg)
+            except BaseException:  # noqa: B036 - the child must leave through os._exit
+                status = 70
+            finally:
+                os._exit(status)
+        theirs.close()
+        self.pid, self.conn = pid, ours
+
+    def call(self, item: Any, budget: Optional[float]) -> Tuple[str, Any]:
+        """("ok", result), (CRASHED, exit code) or (TIMED_OUT, None)."""
+        if self.pid is None:
+            self._start()
         try:
-            faulthandler.disable()
-            os.close(read_fd)
-            data = pickle.dumps(("ok", run_deep(fn, *args)))
-            with os.fdopen(write_fd, "wb") as out:
-                out.write(data)
-        except BaseException:
-            status = 70
-        finally:
-            os._exit(status)
-    os.close(write_fd)
-    chunks: List[bytes] = []
-    deadline = time.monotonic() + budget if budget else None
-    with os.fdopen(read_fd, "rb") as source:
-        conn_ready = _read_until(source, chunks, deadline)
-    if not conn_ready:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        return TIMED_OUT, None
-    _, status = os.waitpid(pid, 0)
-    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and chunks:
-        try:
-            return pickle.loads(b"".join(chunks))
-        except Exception:
-            pass
-    code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-    return CRASHED, code
+            self.conn.send((0, item))
+            if wait([self.conn], budget):
+                return "ok", self.conn.recv()[1]
+            how = TIMED_OUT
+        except (EOFError, OSError, pickle.UnpicklingError):
+            how = CRASHED
+        return how, self._reap(kill=how == TIMED_OUT)
 
+    def _reap(self, kill: bool) -> Optional[int]:
+        pid, self.pid = self.pid, None
+        self.conn.close()
+        if kill:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        _, status = os.waitpid(pid, 0)
+        return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
 
-def _read_until(source, chunks: List[bytes], deadline: Optional[float]) -> bool:
-    """Read `source` to EOF into `chunks`; False if the deadline passes first."""
-    import select
-
-    fd = source.fileno()
-    while True:
-        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
-            return False
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            return True
-        chunks.append(chunk)
+    def close(self) -> None:
+        if self.pid is not None:
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+            self._reap(kill=False)
