@@ -188,3 +188,10 @@ def test_noqa_stays_on_its_line_after_odd_line_separators(separator):
     from tests.helpers import lint_source
 
     assert [(f.code, f.line) for f in lint_source("f.py", source, [_RenameRule()])] == [("TL990", 3)]
+
+
+def test_add_noqa_counts_lines_like_findings():
+    from torchlint.suppress import add_noqa
+
+    text = "s = '\x0c\u2028'\nx = old(1)\n"
+    assert add_noqa(text, {2: ["TL990"]}) == ("s = '\x0c\u2028'\nx = old(1)  # noqa: TL990\n", 1)

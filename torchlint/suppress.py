@@ -7,6 +7,8 @@ import re
 import tokenize
 from typing import Dict, Iterable, List, Set, Tuple
 
+from torchlint.source import split_lines
+
 _NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
 
@@ -27,7 +29,7 @@ def add_noqa(text: str, codes_by_line: Dict[int, Iterable[str]]) -> Tuple[str, i
     if not codes_by_line:
         return text, 0
     allowed = _commentable_lines(text)
-    lines: List[str] = text.splitlines(keepends=True)
+    lines: List[str] = split_lines(text)  # \n, \r\n, \r only: as finding lines count (issue 14)
     changed = 0
     for number, codes in sorted(codes_by_line.items()):
         if number not in allowed or not 1 <= number <= len(lines):
