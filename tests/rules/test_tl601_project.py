@@ -90,3 +90,13 @@ def test_evaluate_elsewhere_puts_the_model_in_eval_mode(tmp_path, monkeypatch, c
 def test_missing_module_degrades_to_unknown(tmp_path, monkeypatch, capsys, name):
     findings, _ = run_project(tmp_path, monkeypatch, capsys, name)
     assert findings == {}
+
+
+def test_training_step_in_another_file_counts_for_the_epoch_loop(tmp_path, monkeypatch, capsys):
+    findings, _ = run_project(tmp_path, monkeypatch, capsys, "tl602_train_elsewhere")
+    # train.py: engine.train_one_epoch() trains without model.train(), engine.evaluate() calls
+    # model.eval(): from epoch 2 on the model trains in eval mode.  train_sets_mode.py imports the
+    # variant that calls model.train() first: silent.
+    assert list(findings) == [("train.py", "TL602")]
+    assert "through `evaluate()`" in findings[("train.py", "TL602")]["message"]
+    assert alone("tl602_train_elsewhere", "train.py", ["TL602"]) == []  # no training step visible alone

@@ -304,13 +304,20 @@ def _remote_param_modes(call: cst.Call, outer: str, param: str, facts: dict, sum
 
 
 def _passed_on(param: str, facts: dict, summary: dict) -> bool:
-    """Does the function hand `param` to code its own file does not define (which may set the mode)?"""
+    """Does the function hand `param` (or something computed from it) to an imported function other
+    than torch's, which may set the mode?  Forwards, methods of the model, same-file functions
+    (already folded into `methods`), torch and callables that are themselves locals or parameters
+    (`criterion(model(x), y)`) do not count."""
     for spelled, slots, _line in facts["calls"]:
-        root = spelled.split(".", 1)[0]
-        if root == param or spelled.startswith("torch.") or spelled in summary["functions"]:
-            continue  # a forward or method of the model, torch itself, or a same-file function (folded in)
-        if any(param in names and slot != "receiver" for slot, names in slots):
-            return True
+        if not any(param in names and slot != "receiver" for slot, names in slots):
+            continue
+        binding = summary["names"].get(spelled.split(".", 1)[0])
+        if binding is None or binding[0] == "def":
+            continue  # a local, a parameter, a builtin, or a function of that file
+        imported = binding[1] if binding[0] == "module" else (binding[2] if binding[0] == "import" else "")
+        if isinstance(imported, str) and (imported == "torch" or imported.startswith("torch.")):
+            continue
+        return True
     return False
 
 
@@ -875,9 +882,25 @@ def first_training_call(ctx: FileContext, root: cst.CSTNode, depth: int = 0) -> 
             if first_training_call(ctx, callee, depth + 1) is not None:
                 found = call
                 break
+        elif callee is None and _remote_training_step(ctx, call):
+            found = call
+            break
     if depth == 0:
         known[id(root)] = found
     return found
+
+
+def _remote_training_step(ctx: FileContext, call: cst.Call) -> bool:
+    """`train_one_epoch(model, loader, optimizer)` imported from another file of the project whose
+    summary says it runs a backward pass or an optimizer step."""
+    if not isinstance(call.func, (cst.Name, cst.Attribute)) or (ctx.call_name(call) or "").startswith("torch."):
+        return False
+    from torchlint.analysis.project import project_of
+
+    project = project_of(ctx)
+    target = project.call_target(ctx, call)
+    facts = project.function_facts(target) if target is not None and target.kind == "function" else None
+    return bool(facts and facts.get("training_step"))
 
 
 def backward_through(ctx: FileContext, region: cst.CSTNode, key: str) -> bool:
