@@ -148,11 +148,23 @@ def test_unreadable_notebook_json_is_tl000_and_never_written(tmp_path, monkeypat
     assert path.read_bytes() == before
 
 
-def test_a_syntax_error_in_a_cell_is_positioned_in_that_cell(tmp_path, monkeypatch, capsys):
+def test_a_syntax_error_in_a_cell_is_positioned_in_that_cell_and_the_others_are_checked(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "nb.ipynb").write_text(notebook_json([code("import torch\n", 1), code("x = (\n" + VIEW, 2)]))
-    _, out, _ = run(capsys, "nb.ipynb")
-    assert "nb.ipynb:cell 2:" in out and "TL000 could not analyse: syntax error" in out
+    shell = "python -m torch.distributed.launch --nproc_per_node=4 train.py\n"  # typed into a code cell
+    cells = [code("import torch\n", 1), code("x = (\n" + VIEW, 2), code(shell, 3), code(VIEW, 4)]
+    path = tmp_path / "nb.ipynb"
+    path.write_text(notebook_json(cells))
+    code_, out, _ = run(capsys, "nb.ipynb")
+    lines = out.splitlines()
+    assert code_ == 1
+    assert lines[0].startswith("nb.ipynb:cell 2:1:5: TL000 could not analyse: syntax error: '(' was never closed")
+    assert lines[1].startswith("nb.ipynb:cell 3:1:") and "(the other cells were checked)" in lines[1]
+    assert lines[2].startswith("nb.ipynb:cell 4:1:24: TL301")
+    assert run(capsys, "--fix", "nb.ipynb")[0] == 1
+    after = json.loads(path.read_text())
+    assert "".join(after["cells"][2]["source"]) == shell  # the broken cells are kept as they were
+    assert "".join(after["cells"][1]["source"]) == "x = (\n" + VIEW
+    assert "".join(after["cells"][3]["source"]) == VIEW.replace(".view(", ".reshape(")
 
 
 def test_noqa_in_a_cell(tmp_path, monkeypatch, capsys):

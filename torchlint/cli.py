@@ -331,7 +331,12 @@ def _stdin_result(job: Job, filename: str, data: bytes) -> Tuple[FileResult, str
     except SourceError as exc:
         return FileResult(filename, [internal_finding(filename, str(exc))]), "", None
     if job.mode == CHECK:
-        return FileResult(filename, lint_source(filename, source.text, rules)), source.text, None
+        project = None
+        if job.project:  # see first-party imports, as a run on the file would
+            from torchlint.analysis.project import shared_project
+
+            project = shared_project(job.project_roots, job.cache_dir)
+        return FileResult(filename, lint_source(filename, source.text, rules, project)), source.text, None
     fixed = fix_source(filename, source.text, rules, unsafe=job.unsafe_fixes)
     changed = fixed.source != source.text
     result = FileResult(filename, fixed.findings, fixed=fixed.fixed, changed=changed)

@@ -51,6 +51,9 @@ class CellMap:
     masked: List[Dict[int, str]] = field(default_factory=list)  # per cell: line index (0-based) -> original
     trailing_newline: List[bool] = field(default_factory=list)  # did the cell's source end with "\n"
     texts: List[List[str]] = field(default_factory=list)  # per cell: its lines as joined (magics masked)
+    # cells that are not Python even with magics masked (a shell command typed into a code cell): masked
+    # whole so that the other cells are still checked; (cell number, line, column, message)
+    invalid: List[Tuple[int, int, int, str]] = field(default_factory=list)
 
     def locate(self, line: int) -> Tuple[Optional[int], int]:
         """Joined line (1-based) -> (cell number, line within the cell); (None, 1) before the first cell."""
@@ -68,12 +71,22 @@ class CellMap:
         return self.starts[index] + line - 1
 
 
-def _compiles(text: str) -> bool:
+_FLAGS = ast.PyCF_ONLY_AST | getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)  # IPython runs top-level await
+
+
+def _syntax_error(text: str) -> Optional[Tuple[int, int, str]]:
+    """(line, column, message) of the text's syntax error, None if it parses."""
     try:
-        compile(text, "<cell>", "exec", ast.PyCF_ONLY_AST)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
+        compile(text, "<cell>", "exec", _FLAGS)
+    except SyntaxError as exc:
+        return exc.lineno or 1, exc.offset or 1, exc.msg
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return 1, 1, str(exc) or type(exc).__name__
+    return None
+
+
+def _compiles(text: str) -> bool:
+    return _syntax_error(text) is None
 
 
 def _is_magic(line: str) -> bool:
@@ -130,6 +143,10 @@ def join_cells(sources: Sequence[str], numbers: Optional[Sequence[int]] = None) 
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += "\n"
         masked = mask_cell(lines)
+        error = _syntax_error("".join(_masked_line(t) if i in masked else t for i, t in enumerate(lines)))
+        if error is not None:
+            cell_map.invalid.append((number, *error))
+            masked = {i: text for i, text in enumerate(lines) if text.strip()}
         cell_map.masked.append(masked)
         cell_map.starts.append(line)
         cell_map.lengths.append(len(lines))
@@ -280,17 +297,23 @@ def check_notebook(path: str, raw: str, rules, fix: bool = False, unsafe: bool =
     except NotebookError as exc:
         return NotebookOutcome([internal_finding(path, str(exc))])
     text, cell_map = notebook.join()
+    invalid = [
+        replace(internal_finding(path, f"syntax error: {message} (the other cells were checked)", line, column),
+                cell=cell)
+        for cell, line, column, message in cell_map.invalid
+    ]  # fmt: skip
     if not fix:
-        return NotebookOutcome([locate_finding(f, cell_map) for f in lint_source(path, text, rules)])
+        findings = [locate_finding(f, cell_map) for f in lint_source(path, text, rules)]
+        return NotebookOutcome(sorted(invalid + findings, key=Finding.sort_key))
     result = fix_source(path, text, rules, unsafe=unsafe)
-    findings = [locate_finding(f, cell_map) for f in result.findings]
+    findings = sorted(invalid + [locate_finding(f, cell_map) for f in result.findings], key=Finding.sort_key)
     if result.source == text:
         return NotebookOutcome(findings)
     try:
         new_text = notebook.dumps(split_cells(result.source, cell_map))
     except NotebookError as exc:
         unchanged = [locate_finding(f, cell_map) for f in lint_source(path, text, rules)]
-        return NotebookOutcome(unchanged + [internal_finding(path, str(exc))])
+        return NotebookOutcome(sorted(invalid + unchanged, key=Finding.sort_key) + [internal_finding(path, str(exc))])
     return NotebookOutcome(findings, new_text=new_text, fixed=result.fixed)
 
 

@@ -2,14 +2,16 @@
 
 The run lists every enabled rule (plus TL000) in `tool.driver.rules`, with its page from `torchlint explain`
 as help text and markdown; each result points at a repository-relative URI under `%SRCROOT%` with a full
-region, and carries a `partialFingerprints` entry that does not depend on line numbers (the hash baselines
-use: the normalised source line and its enclosing function), so moving code does not re-open alerts.
+region, and carries a `partialFingerprints` entry that does not depend on line numbers (a hash of the path, the
+code and what baselines hash: the normalised source line and its enclosing function, plus an occurrence count
+for identical lines), so moving code does not re-open alerts.
 Notebook findings carry the cell in `properties` and in the message (a region would address lines of the
 notebook's JSON, which are not the cell's lines).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections import Counter
@@ -94,6 +96,7 @@ def render_sarif(
         lines = source_lines(finding) if source_lines is not None else None
         key = f"{uri}:{finding.code}:{fingerprint(finding, lines)}"
         seen[key] += 1
+        stable = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
         message = finding.message
         physical: Dict = {"artifactLocation": {"uri": uri, "uriBaseId": SRCROOT}}
         result: Dict = {
@@ -102,7 +105,7 @@ def render_sarif(
             "level": levels[finding.code],
             "message": {"text": message},
             "locations": [{"physicalLocation": physical}],
-            "partialFingerprints": {"torchlint/v1": f"{fingerprint(finding, lines)}:{seen[key]}"},
+            "partialFingerprints": {"torchlint/v1": f"{stable}:{seen[key]}"},
         }
         region = {
             "startLine": finding.line, "startColumn": finding.column,
