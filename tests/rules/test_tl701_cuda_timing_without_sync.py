@@ -259,3 +259,27 @@ def test_fixed_code_is_clean_and_the_start_is_synced_once():
     # Before the start (after the warm-up) and before the first end; the second end's interval then
     # contains a synchronize and is quiet.
     assert fixed.count("torch.cuda.synchronize()") == 2
+
+
+def test_guarded_fix_runs_unchanged_on_a_cpu_only_machine(tmp_path):
+    """The guarded rewrite executes on CPU (the guard skips the synchronize) and times the same work."""
+    import json
+    import subprocess
+    import sys
+
+    fixed = fix(POSITIVES["from-time-import-and-conditional-device"], SELECT)
+    assert "if torch.cuda.is_available():" in fixed
+    program = tmp_path / "bench.py"
+    program.write_text(fixed)
+    driver = (
+        "import json, sys, torch\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "import bench\n"
+        "torch.manual_seed(0)\n"
+        "out, elapsed = bench.bench(torch.nn.Linear(4, 2), torch.ones(3, 4))\n"
+        "print(json.dumps({'shape': list(out.shape), 'elapsed': elapsed}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", driver], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["shape"] == [3, 2] and report["elapsed"] >= 0
