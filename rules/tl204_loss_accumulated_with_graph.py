@@ -221,9 +221,8 @@ class LossAccumulatedWithGraph(Rule):
         Accumulates `loss.item()` (a Python float) when the accumulator starts as a number and is
         only used as a number later (printed, formatted, divided), otherwise `loss.detach()` (also
         for `append`, and when the accumulator is returned or handed to other code, which may
-        expect a tensor).  Unsafe: the
-        accumulator's type changes (a float, or a tensor without history); `.item()` also waits
-        for the GPU once per step.
+        expect a tensor).  Unsafe: the accumulator's type changes (a float, or a tensor without
+        history); `.item()` also waits for the GPU once per step.
     """
     requires_text = (("backward",), ("+=", "append", "+ "))
 
@@ -233,9 +232,13 @@ class LossAccumulatedWithGraph(Rule):
             if isinstance(found.values[0], cst.Call):
                 value = ctx.code(found.values[0].func) + "(...)"
             remedy = f"{value}.detach()" if found.append or not found.item else f"{value}.item()"
-            yield self.violation(
-                ctx,
-                found.node,
+            candidates = [
                 f"`{found.accumulator}` accumulates `{value}` with its autograd graph: every iteration's graph "
                 f"stays in memory; use `{remedy}`",
-            )
+                f"`{value}` is accumulated with its autograd graph: every iteration's graph stays in memory; "
+                f"use `{remedy}`",
+                f"a loss is accumulated with its autograd graph: every iteration's graph stays in memory; use "
+                f"`.{remedy.rsplit('.', 1)[-1]}` on it",
+            ]
+            message = next(m for m in candidates if len(m) <= 160 or m is candidates[-1])
+            yield self.violation(ctx, found.node, message)

@@ -140,11 +140,14 @@ class MissingZeroGrad(Rule):
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for found in accumulating_loops(ctx).values():
             names = optimizer_names(ctx, found)
-            first = found.backwards[0]
             shown = " / ".join(f"`{n}.step()`" for n in names[:2])
-            yield self.violation(
-                ctx,
-                first,
-                f"loop runs `backward()` and {shown} but never zeroes gradients: they add up across "
-                f"iterations; call `{names[0]}.zero_grad()` before `backward()`",
-            )
+            candidates = [
+                f"loop runs `backward()` and {shown} but never zeroes gradients, so they add up across steps; "
+                f"call `{names[0]}.zero_grad()` before `backward()`",
+                f"loop runs `backward()` and `{names[0]}.step()` but never zeroes gradients: they add up across "
+                f"iterations; call `zero_grad()` first",
+                "loop runs `backward()` and `optimizer.step()` but never zeroes gradients: they add up across "
+                "iterations; call `optimizer.zero_grad()` before `backward()`",
+            ]
+            message = next(m for m in candidates if len(m) <= 160 or m is candidates[-1])
+            yield self.violation(ctx, found.backwards[0], message)

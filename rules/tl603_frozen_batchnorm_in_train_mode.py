@@ -272,9 +272,13 @@ class FrozenBatchnormInTrainMode(Rule):
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for found in findings(ctx).values():
             receiver = ctx.code(found.train_call.func.value)
-            yield self.violation(
-                ctx,
-                found.train_call,
+            candidates = [
                 f"`{receiver}.train()` lets batch norm in frozen `{found.frozen}` update: its running stats drift; "
                 f"call its `.eval()` after each `.train()` or override `train()`",
-            )
+                f"`.train()` lets batch norm in frozen `{found.frozen}` update: its running stats drift; call its "
+                f"`.eval()` after each `.train()`",
+                "`.train()` lets batch norm in a frozen submodule update: its running stats drift; call its "
+                "`.eval()` after each `.train()` or override `train()`",
+            ]
+            message = next(m for m in candidates if len(m) <= 160 or m is candidates[-1])
+            yield self.violation(ctx, found.train_call, message)

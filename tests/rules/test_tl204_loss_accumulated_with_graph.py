@@ -230,3 +230,18 @@ def test_fix_inside_arithmetic_and_on_a_call():
 def test_fix_keeps_the_rest_of_the_file():
     code = POSITIVES["epoch-loop-resets-batch-loop-accumulates"]
     assert fix(code, SELECT, unsafe=True) == dedent(code).replace("epoch_loss += loss\n", "epoch_loss += loss.item()\n")
+
+
+def test_long_names_keep_the_message_short():
+    code = """
+        def train(model, loader, optimizer):
+            total_accumulated_training_loss_value = 0.0
+            for x, y in loader:
+                optimizer.zero_grad()
+                reconstruction_loss_with_regularisation_and_more = model(x, y)
+                reconstruction_loss_with_regularisation_and_more.backward()
+                optimizer.step()
+                total_accumulated_training_loss_value += reconstruction_loss_with_regularisation_and_more
+    """
+    (finding,) = lint(code, SELECT)
+    assert len(finding.message) <= 160

@@ -287,3 +287,17 @@ def test_silent_when_the_optimizer_goes_to_code_it_cannot_see():
                     self.after_iter()
     """
     assert codes(inherited_hook, SELECT) == []
+
+
+def test_long_optimizer_names_keep_the_message_short():
+    code = """
+        def train(G, D, loader):
+            for x in loader:
+                D(x).mean().backward()
+                self.optimizer_discriminator_main.step()
+                G(x).mean().backward()
+                self.optimizer_generator_main_network.step()
+    """
+    (finding,) = lint(code, SELECT)
+    assert len(finding.message) <= 160
+    assert "`self.optimizer_discriminator_main.step()`" in finding.message

@@ -181,3 +181,17 @@ def test_message_and_no_fix():
 def test_opt_in():
     rule = registry.all_rules()["TL603"]
     assert rule.default is False
+
+
+def test_long_names_keep_the_message_short():
+    code = """
+        import torchvision
+
+        def main(a_very_long_model_name_for_the_experiment_with_details):
+            a_very_long_model_name_for_the_experiment_with_details.feature_extractor_backbone = (
+                torchvision.models.resnet50())
+            a_very_long_model_name_for_the_experiment_with_details.feature_extractor_backbone.requires_grad_(False)
+            a_very_long_model_name_for_the_experiment_with_details.train()
+    """
+    (finding,) = lint(code, SELECT)
+    assert len(finding.message) <= 160
