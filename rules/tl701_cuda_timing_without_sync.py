@@ -245,9 +245,11 @@ class CudaTimingWithoutSync(Rule):
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for timing in timings(ctx).values():
             clock = _clock_names(ctx, [timing.end])
+            if len(clock) > 25:
+                clock = "time"
             yield self.violation(
                 ctx,
                 timing.end,
-                f"`{clock}()` after CUDA work without `torch.cuda.synchronize()` times only the launches; sync "
-                f"first or use `torch.cuda.Event`/`torch.utils.benchmark`",
+                f"`{clock}()` after CUDA work without `torch.cuda.synchronize()` times only the launches; sync, "
+                f"or use `torch.cuda.Event`/`torch.utils.benchmark`",
             )

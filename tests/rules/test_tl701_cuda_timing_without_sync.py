@@ -283,3 +283,18 @@ def test_guarded_fix_runs_unchanged_on_a_cpu_only_machine(tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["shape"] == [3, 2] and report["elapsed"] >= 0
+
+
+def test_timeit_default_timer_keeps_the_message_short():
+    code = """
+        import timeit
+
+        def bench(model, x):
+            x = x.cuda()
+            start = timeit.default_timer()
+            for _ in range(10):
+                model(x)
+            return timeit.default_timer() - start
+    """
+    (finding,) = lint(code, SELECT)
+    assert finding.message.startswith("`timeit.default_timer()`") and len(finding.message) <= 160
