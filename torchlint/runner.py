@@ -137,11 +137,6 @@ def _fix(job: Job, path: str, source_file, rules):
     return result
 
 
-# TL000 reasons that mean torchlint itself failed (not the file): the CLI exits 2 for them.
-CRASH_REASON = "the parser crashed (nesting too deep?)"
-_INTERNAL_PREFIXES = ("could not analyse: internal error", f"could not analyse: {CRASH_REASON}")
-
-
 def _process_other(job: Job, path: str) -> FileResult:
     if not path.endswith(NOTEBOOK_SUFFIX):
         return FileResult(path, [internal_finding(path, "not a Python file or notebook (.py, .pyi, .ipynb)")])
@@ -163,11 +158,16 @@ def _process_other(job: Job, path: str) -> FileResult:
         ))  # fmt: skip
         return result
     try:
-        write_atomically(path, outcome.new_text.encode("utf-8"))
-    except OSError as exc:
+        write_atomically(path, outcome.new_text.encode("utf-8"), expected=source_file)  # unchanged since read?
+    except (OSError, SourceError) as exc:
         result.changed, result.fixed = False, 0
         result.findings.append(internal_finding(path, f"cannot write fixed file: {exc}"))
     return result
+
+
+# TL000 reasons that mean torchlint itself failed (not the file): the CLI exits 2 for them.
+CRASH_REASON = "the parser crashed (nesting too deep?)"
+_INTERNAL_PREFIXES = ("could not analyse: internal error", f"could not analyse: {CRASH_REASON}")
 
 
 def is_internal_error(finding: Finding) -> bool:
