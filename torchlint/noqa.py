@@ -57,17 +57,28 @@ UNUSED_NOQA_CODE = "TL001"
 
 
 def noqa_codes_with_columns(source: str):
-    """Line (1-based) -> [(code, 1-based column of the noqa comment)] for `# noqa: CODES` comments."""
+    """Line (1-based) -> [(code, 1-based column of the noqa comment)] for `# noqa: CODES` comments (real
+    comments only: a `# noqa` inside a string is text, not a directive to judge)."""
+    import io
+    import tokenize
+
     result = {}
     if "noqa" not in source.lower():
         return result
-    for number, line in enumerate(split_lines(source), start=1):
-        if "#" not in line:
-            continue
-        match = _LINE_NOQA.search(line)
+    try:
+        comments = [
+            (token.start, token.string)
+            for token in tokenize.generate_tokens(io.StringIO(source).readline)
+            if token.type == tokenize.COMMENT and "noqa" in token.string.lower()
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        return result
+    for (number, column), comment in comments:
+        match = _LINE_NOQA.search(comment)
         if match is None or not match.group("codes"):
             continue
-        result[number] = [(c.upper(), match.start() + 1) for c in _LETTERS_CODE.findall(match.group("codes"))]
+        codes = _LETTERS_CODE.findall(match.group("codes"))
+        result[number] = [(c.upper(), column + match.start() + 1) for c in codes]
     return result
 
 

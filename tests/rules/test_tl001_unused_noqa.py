@@ -41,3 +41,7 @@ def test_opt_in_and_tl000_stays_unselectable():
     assert registry.all_rules()["TL001"].default is False
     assert "TL001" not in [r.code for r in registry.select_rules()]
     assert "TL000" not in registry.all_rules()
+
+
+def test_noqa_text_inside_a_string_is_not_a_directive():
+    assert found('import torch\nDOC = """\n    y = x  # noqa: TL999\n"""\n') == []
