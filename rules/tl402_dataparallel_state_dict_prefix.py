@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Iterator, List, Optional
 
 import libcst as cst
 
+from torchlint.analysis.dataflow import reaching_assignments
+from torchlint.analysis.facts import bind_arguments, call_sites, param_names
 from torchlint.analysis.objects import ALWAYS, Evidence, saved_object, saved_values, wrapper_evidence
 from torchlint.context import FileContext
 from torchlint.rule import Rule, Violation
@@ -29,17 +31,33 @@ def wrapped_state_dict(ctx: FileContext, node: cst.BaseExpression) -> Optional[P
     return PrefixedSave(node, receiver, found) if found is not None else None
 
 
+def _passed_by_callers(ctx: FileContext, obj: cst.BaseExpression) -> List[cst.BaseExpression]:
+    """`def save_checkpoint(state, path): torch.save(state, path)`: what same-file callers pass as `state`."""
+    function = ctx.enclosing(obj, (cst.FunctionDef,))
+    if not isinstance(obj, cst.Name) or function is None or obj.value not in param_names(function):
+        return []
+    if reaching_assignments(ctx, obj):
+        return []  # reassigned inside the helper
+    passed = []
+    for site in call_sites(ctx, function):
+        value = bind_arguments(ctx, site, function).get(obj.value)
+        if value is not None:
+            passed.append(value)
+    return passed
+
+
 def prefixed_saves(ctx: FileContext) -> Iterator[PrefixedSave]:
     seen = set()
     for call in ctx.nodes(cst.Call):
         obj = saved_object(ctx, call)
         if obj is None:
             continue
-        for value in saved_values(ctx, obj, follow_names=True):
-            found = wrapped_state_dict(ctx, value)
-            if found is not None and id(found.state_dict_call) not in seen:
-                seen.add(id(found.state_dict_call))
-                yield found
+        for root in (obj, *_passed_by_callers(ctx, obj)):
+            for value in saved_values(ctx, root, follow_names=True):
+                found = wrapped_state_dict(ctx, value)
+                if found is not None and id(found.state_dict_call) not in seen:
+                    seen.add(id(found.state_dict_call))
+                    yield found
 
 
 class DataParallelStateDictPrefix(Rule):
@@ -59,7 +77,8 @@ class DataParallelStateDictPrefix(Rule):
         and the usual workarounds are stripping the prefix by hand or `strict=False`, which
         silently loads nothing.  Save the wrapped model's weights, `model.module.state_dict()`:
         they load into the bare model and, through `model.module.load_state_dict(...)`, into a
-        wrapper as well.  Reported when the saved model is a wrapper on every path or on some.
+        wrapper as well.  Reported when the saved model is a wrapper on every path or on some,
+        also when the checkpoint goes through a same-file helper (`save_checkpoint(state, path)`).
     """
     bad = """
         import torch

@@ -53,6 +53,15 @@ POSITIVES = {
                 model = nn.DataParallel(model)
             torch.save(model.state_dict(), "ckpt.pt")
     """,
+    "through-a-save-helper": """
+        import torch
+        import torch.nn as nn
+        def save_checkpoint(state, filename="checkpoint.pth.tar"):
+            torch.save(state, filename)
+        def main():
+            model = nn.parallel.DistributedDataParallel(Net())
+            save_checkpoint({"epoch": 1, "state_dict": model.state_dict()}, filename="ckpt.pt")
+    """,
     "self-attribute": """
         import torch
         from torch import nn
@@ -108,6 +117,14 @@ NEGATIVES = {
         from mylib import DataParallel
         model = DataParallel(Net())
         torch.save(model.state_dict(), "ckpt.pt")
+    """,
+    "helper-called-with-a-bare-model": """
+        import torch
+        def save_checkpoint(state, filename):
+            torch.save(state, filename)
+        def main():
+            model = Net()
+            save_checkpoint({"state_dict": model.state_dict()}, "ckpt.pt")
     """,
     "not-torch-save": """
         import torch.nn as nn
