@@ -297,7 +297,10 @@ def check_notebook(path: str, raw: str, rules, fix: bool = False, unsafe: bool =
     except NotebookError as exc:
         return NotebookOutcome([internal_finding(path, str(exc))])
     text, cell_map = notebook.join()
-    invalid = [
+    from torchlint.engine import rules_for
+
+    # as for .py files, syntax errors are reported only where some rule would have parsed the code
+    invalid = [] if not rules_for(text, rules) else [
         replace(internal_finding(path, f"syntax error: {message} (the other cells were checked)", line, column),
                 cell=cell)
         for cell, line, column, message in cell_map.invalid
