@@ -67,7 +67,7 @@ def _start_of(ctx: FileContext, name: cst.BaseExpression) -> Optional[cst.Call]:
     reaching = reaching_assignments(ctx, name)
     if not reaching or not all(is_clock(ctx, a.value) for a in reaching):
         return None
-    return min((a.value for a in reaching), key=ctx.order)
+    return max((a.value for a in reaching), key=ctx.order)  # the latest read that may reach
 
 
 def _intervals(ctx: FileContext):
