@@ -298,3 +298,28 @@ def test_timeit_default_timer_keeps_the_message_short():
     """
     (finding,) = lint(code, SELECT)
     assert finding.message.startswith("`timeit.default_timer()`") and len(finding.message) <= 160
+
+
+def test_two_benchmark_blocks_are_both_fixed():
+    code = """
+        import time
+        import torch
+
+        model, img = model.cuda(), img.cuda()
+        with torch.no_grad():
+            for i in range(3):
+                start = time.time()
+                for _ in range(10):
+                    model(img)
+        print(time.time() - start)
+        with torch.no_grad():
+            for i in range(3):
+                start = time.time()
+                for _ in range(10):
+                    fast_model(img)
+        print(time.time() - start)
+    """
+    assert codes(code, SELECT) == ["TL701", "TL701"]
+    fixed = fix(code, SELECT)
+    assert codes(fixed, SELECT) == []
+    assert fixed.count("torch.cuda.synchronize()") >= 2
