@@ -74,15 +74,6 @@ class TorchlintChecker:
             # flake8 columns are 0-based here (it adds one when printing).
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
 
-    def _project(self):
-        """The project model around this file, with neighbours' summaries from the CLI's cache folder."""
-        if self.filename in ("-", "(none)", "stdin") or not os.path.isfile(self.filename):
-            return None
-        from torchlint.analysis.project import find_root, shared_project
-        from torchlint.cache import default_directory
-
-        return shared_project((), default_directory(find_root(self.filename)))
-
     def _findings(self, source: str) -> list:
         # In a forked child on a budget: libcst's native parser can crash (SIGSEGV) or run
         # for minutes on hostile input, and that must cost this file, not flake8.
@@ -95,7 +86,7 @@ class TorchlintChecker:
         if len(source) > DEFAULT_MAX_FILE_SIZE:
             return [internal_finding(self.filename, "skipped: the file is over the max-file-size of 5.0 MB")]
         if not supervisor.CAN_FORK:
-            return lint_source(self.filename, source, self._all_rules())
+            return lint_source(self.filename, source, self._all_rules(), _project_for(self.filename))
         worker = TorchlintChecker._worker
         if worker is None or worker.arg is not self._all_rules():
             if worker is not None:
@@ -113,4 +104,15 @@ def _lint(rules, item):
     from torchlint.engine import lint_source
 
     filename, source = item
-    return lint_source(filename, source, rules)
+    return lint_source(filename, source, rules, _project_for(filename))
+
+
+def _project_for(filename: str):
+    """The project model around a file (cross-file findings, as the CLI's): neighbours' summaries come
+    from, and go to, the CLI's cache folder at the project root."""
+    if filename in ("-", "(none)", "stdin") or not os.path.isfile(filename):
+        return None
+    from torchlint.analysis.project import find_root, shared_project
+    from torchlint.cache import default_directory
+
+    return shared_project((), default_directory(find_root(filename)))
