@@ -36,7 +36,9 @@ def _normalise(line: str) -> str:
 
 
 def _indent(line: str) -> int:
-    return len(line.expandtabs(8)) - len(line.expandtabs(8).lstrip())
+    stripped = line.lstrip()
+    width = len(line) - len(stripped)
+    return len(line[:width].expandtabs(8)) if "\t" in line[:width] else width
 
 
 def enclosing_scope(lines: Sequence[str], line: int) -> str:

@@ -26,6 +26,7 @@ from torchlint.output import SourceLines, relative_uri
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/torchlint/"
 SRCROOT = "%SRCROOT%"
+PRETTY_MAX_RESULTS = 1000
 
 _TL000 = {
     "id": "TL000",
@@ -88,11 +89,14 @@ def render_sarif(
     index = {d["id"]: i for i, d in enumerate(descriptors)}
     levels = {d["id"]: d["defaultConfiguration"]["level"] for d in descriptors}
     seen: Counter = Counter()
+    uris: Dict[str, str] = {}
     results = []
     for finding in findings:
         if finding.code not in index:  # selected away after the run (cannot happen from the CLI)
             continue
-        uri = relative_uri(finding.path, root)
+        if finding.path not in uris:
+            uris[finding.path] = relative_uri(finding.path, root)
+        uri = uris[finding.path]
         lines = source_lines(finding) if source_lines is not None else None
         key = f"{uri}:{finding.code}:{fingerprint(finding, lines)}"
         seen[key] += 1
@@ -141,4 +145,5 @@ def render_sarif(
             }
         ],
     }
-    return json.dumps(log, indent=2)
+    # Indented while a person may read it; large logs compact (the C encoder is ~10x faster than indenting).
+    return json.dumps(log, indent=2) if len(results) <= PRETTY_MAX_RESULTS else json.dumps(log, separators=(",", ":"))
