@@ -7,6 +7,7 @@ from typing import Dict, Iterator, List, Optional
 
 import libcst as cst
 
+from torchlint.analysis.dataflow import local_assignments
 from torchlint.context import FileContext
 from torchlint.rule import SAFE, UNSAFE, Rule, Violation
 
@@ -24,7 +25,8 @@ DETACHING = {"detach"}
 CONVERSIONS = {
     "cuda", "cpu", "to", "float", "double", "half", "bfloat16", "long", "int", "short", "bool", "byte", "char",
     "type", "view", "reshape", "unsqueeze", "squeeze", "permute", "transpose", "contiguous", "clone", "t",
-    "flatten", "pin_memory",
+    "flatten", "pin_memory", "fill_", "zero_", "normal_", "uniform_", "random_", "exponential_", "cauchy_",
+    "log_normal_", "geometric_",
 }  # fmt: skip
 
 
@@ -74,8 +76,9 @@ def is_grad_free(ctx: FileContext, expr: cst.BaseExpression) -> bool:
             return False
         name = ctx.qualified_name(expr.func)
         if name is not None:
-            module, _, function = name.rpartition(".")
-            return module == "torch" and function in FACTORIES
+            return _is_factory(name) and _builds_new_data(ctx, expr, name.rpartition(".")[2])
+        if isinstance(expr.func, cst.Name) and _is_factory_alias(ctx, expr.func):
+            return _builds_new_data(ctx, expr, "Tensor")
         if not isinstance(expr.func, cst.Attribute):
             return False
         if expr.func.attr.value in DETACHING:
@@ -83,6 +86,47 @@ def is_grad_free(ctx: FileContext, expr: cst.BaseExpression) -> bool:
         if expr.func.attr.value not in CONVERSIONS:
             return False
         expr = expr.func.value  # `.cuda()`, `.float()`, `.view(...)` of a grad-free tensor are grad-free
+
+
+def _is_factory(name: str) -> bool:
+    module, _, function = name.rpartition(".")
+    return function in FACTORIES and (module == "torch" or (module == "torch.cuda" and function.endswith("Tensor")))
+
+
+def _builds_new_data(ctx: FileContext, call: cst.Call, function: str) -> bool:
+    """`torch.FloatTensor(t)` and `torch.as_tensor(t)` return (an alias of) `t` itself, grad and all: only
+    sizes (two or more arguments), literals and numpy arrays certainly make new data."""
+    if not (function.endswith("Tensor") or function == "as_tensor"):
+        return True
+    positional = [arg for arg in call.args if arg.keyword is None]
+    if len(positional) != 1:
+        return not any(arg.star for arg in positional)
+    value = positional[0].value
+    if isinstance(value, (cst.Integer, cst.Float, cst.List, cst.Tuple)):
+        return True
+    if isinstance(value, cst.Call):
+        if isinstance(value.func, cst.Attribute) and value.func.attr.value == "size":
+            return True  # `x.size()`: a torch.Size
+        return (ctx.qualified_name(value.func) or "").split(".", 1)[0] == "numpy"
+    if isinstance(value, cst.Subscript):
+        value = value.value
+    return isinstance(value, cst.Attribute) and value.attr.value == "shape"
+
+
+def _is_factory_alias(ctx: FileContext, name: cst.Name) -> bool:
+    """`Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor` (a script global, never rebound)."""
+    scope = ctx.scope_of(name)
+    if scope is not ctx.module and local_assignments(ctx, scope).get(name.value):
+        return False
+    assigned = local_assignments(ctx, ctx.module).get(name.value, [])
+    if not assigned:
+        return False
+    for assignment in assigned:
+        value = assignment.value
+        options = [value.body, value.orelse] if isinstance(value, cst.IfExp) else [value]
+        if not all(option is not None and _is_factory(ctx.qualified_name(option) or "") for option in options):
+            return False
+    return True
 
 
 def applicability(found: VariableCall) -> Optional[str]:
@@ -130,8 +174,9 @@ class AutogradVariable(Rule):
     """
     fix_does = """
         `Variable(t)` -> `t`: safe when `t` certainly does not require grad (a torch factory call such
-        as `torch.zeros(...)`/`torch.from_numpy(...)`, `x.data`, `x.detach()`, or methods like
-        `.cuda()` of those), unsafe otherwise (if `t` required grad, gradients now flow through it,
+        as `torch.zeros(...)`/`torch.from_numpy(...)`, a legacy `torch.FloatTensor(sizes)` (also
+        through a script's `Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor`), `x.data`,
+        `x.detach()`, or `.cuda()`/`.float()`/`.fill_(...)`-like methods of those), unsafe otherwise (if `t` required grad, gradients now flow through it,
         where `Variable` had detached it).  `Variable(t, requires_grad=flag)` ->
         `t.requires_grad_(flag)` for such fresh tensors, else `t.detach().requires_grad_(flag)`
         (safe: exactly what `Variable` does).  The `Variable` import is removed once nothing uses it.

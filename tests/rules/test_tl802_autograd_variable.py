@@ -185,3 +185,53 @@ def test_volatile_and_unknown_arguments_are_report_only():
     """
     assert tl802(code) == 3
     assert fix(code, SELECT, unsafe=True) == dedent(code)
+
+
+def test_tensor_type_alias_of_a_script_is_a_factory():
+    code = """
+        import torch
+        from torch.autograd import Variable
+
+        cuda = torch.cuda.is_available()
+        Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor
+
+        def step(imgs):
+            valid = Variable(Tensor(imgs.size(0), 1).fill_(1.0), requires_grad=False)
+            z = Variable(Tensor(4, 8).normal_(0, 1))
+            real = Variable(imgs.type(Tensor))
+            return valid, z, real
+    """
+    fixed = fix(code, SELECT)
+    assert "valid = Tensor(imgs.size(0), 1).fill_(1.0)\n" in fixed
+    assert "z = Tensor(4, 8).normal_(0, 1)\n" in fixed
+    assert "real = Variable(imgs.type(Tensor))" in fixed  # a batch that may require grad: unsafe only
+
+
+def test_rebound_alias_is_not_a_factory():
+    code = """
+        import torch
+        from torch.autograd import Variable
+
+        Tensor = torch.FloatTensor
+        Tensor = make_tensor_type()
+        a = Variable(Tensor(3))
+    """
+    assert fix(code, SELECT) == dedent(code)
+
+
+def test_legacy_constructor_of_a_tensor_keeps_its_grad_so_the_fix_is_unsafe():
+    code = """
+        import numpy as np
+        import torch
+        from torch.autograd import Variable
+
+        a = Variable(torch.FloatTensor(x))           # aliases x, which may require grad
+        b = Variable(torch.as_tensor(x))
+        c = Variable(torch.FloatTensor(np.zeros(3)))  # new data
+        d = Variable(torch.LongTensor([1, 2]))
+        e = Variable(torch.FloatTensor(x.shape[0], 4))
+    """
+    fixed = fix(code, SELECT)
+    assert "a = Variable(torch.FloatTensor(x))" in fixed and "b = Variable(torch.as_tensor(x))" in fixed
+    assert "c = torch.FloatTensor(np.zeros(3))  # new data\n" in fixed and "d = torch.LongTensor([1, 2])\n" in fixed
+    assert "e = torch.FloatTensor(x.shape[0], 4)\n" in fixed
