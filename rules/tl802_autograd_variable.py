@@ -175,12 +175,13 @@ class AutogradVariable(Rule):
     fix_does = """
         `Variable(t)` -> `t`: safe when `t` certainly does not require grad (a torch factory call such
         as `torch.zeros(...)`/`torch.from_numpy(...)`, a legacy `torch.FloatTensor(sizes)` (also
-        through a script's `Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor`), `x.data`,
-        `x.detach()`, or `.cuda()`/`.float()`/`.fill_(...)`-like methods of those), unsafe otherwise (if `t` required grad, gradients now flow through it,
-        where `Variable` had detached it).  `Variable(t, requires_grad=flag)` ->
-        `t.requires_grad_(flag)` for such fresh tensors, else `t.detach().requires_grad_(flag)`
-        (safe: exactly what `Variable` does).  The `Variable` import is removed once nothing uses it.
-        `volatile=` is reported only: wrap the inference in `with torch.no_grad():` yourself.
+        through a script's `Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor`),
+        `x.data`, `x.detach()`, or `.cuda()`/`.float()`/`.fill_(...)`-like methods of those);
+        unsafe otherwise (if `t` required grad, gradients now flow through it, where `Variable` had
+        detached it).  `Variable(t, requires_grad=flag)` -> `t.requires_grad_(flag)` for such fresh
+        tensors, else `t.detach().requires_grad_(flag)` (safe: exactly what `Variable` does).  The
+        `Variable` import is removed once nothing uses it.  `volatile=` is reported only: wrap the
+        inference in `with torch.no_grad():` yourself.
     """
     requires_text = (("Variable",),)
 
