@@ -147,6 +147,37 @@ def _repeated_or_training(ctx: FileContext, region: List[cst.Call], start: cst.C
     return False
 
 
+def blocking_copy(ctx: FileContext, call: cst.Call) -> bool:
+    """`x.cuda()`, `x.to(device)` without `non_blocking=True`: the copy waits for the queued work."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value in ("cuda", "to")):
+        return False
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "non_blocking":
+            return isinstance(arg.value, cst.Name) and arg.value.value == "False"
+    if func.attr.value == "cuda":
+        return True
+    first = call.args[0].value if call.args else None
+    if first is None or ctx.qualified_name(first) is not None and "float" in (ctx.qualified_name(first) or ""):
+        return False  # `.to(torch.float16)`: no copy between devices
+    text = ctx.code(first).lower()
+    return any(word in text for word in ("cuda", "device", "gpu", "rank"))
+
+
+def _drop_synced_loops(ctx: FileContext, region: List[cst.Call], start: cst.Call, end: cst.Call) -> List[cst.Call]:
+    """Leave out loops inside the interval whose every iteration copies data to the GPU (a data loop):
+    the blocking copy waits for the previous iteration, so at most one iteration's work is unmeasured."""
+    synced = []
+    for call in region:
+        if blocking_copy(ctx, call):
+            loop = innermost_loop(ctx, call)
+            if loop is not None and not ctx.contains(loop, start) and not ctx.contains(loop, end):
+                synced.append(loop)
+    if not synced:
+        return region
+    return [c for c in region if not any(ctx.contains(loop, c) for loop in synced)]
+
+
 def _loop_carried(ctx: FileContext, start: cst.Call, end: cst.Call) -> Optional[cst.CSTNode]:
     """The loop around `end` that `start` was read outside of: the interval spans iterations."""
     loop = innermost_loop(ctx, end)
@@ -170,13 +201,15 @@ def _find(ctx: FileContext) -> Dict[int, UnsyncedTiming]:
         if any(ctx.call_name(c) == "torch.cuda.Event" for c in calls):
             continue  # the function times with CUDA events: the clock is for something else
         region = [c for c in calls if ctx.order(start) < ctx.order(c) < ctx.order(end)]
+        region = _drop_synced_loops(ctx, region, start, end)
         kinds = {classify(ctx, c) for c in region}
         if WORK not in kinds or SYNC in kinds or OPAQUE in kinds:
             continue
         if not _repeated_or_training(ctx, region, start, end):
             continue
         carried = _loop_carried(ctx, start, end)
-        if carried is not None and any(classify(ctx, c) == SYNC for c in calls_in_order(ctx, carried)):
+        if carried is not None and any(classify(ctx, c) == SYNC or blocking_copy(ctx, c)
+                                       for c in calls_in_order(ctx, carried)):  # fmt: skip
             # `end = time.time()` carried over iterations with a `.item()` somewhere in the loop: every
             # iteration waits for the previous one, so the running average is right.
             continue
@@ -208,8 +241,10 @@ class CudaTimingWithoutSync(Rule):
         (`torch.cuda.synchronize()`, `.item()`, `.cpu()`, CUDA events...).  It stays silent when
         the interval calls code it cannot see (an imported helper may synchronise), when a single
         forward is timed (many models wait for the GPU in their own post-processing), and when the
-        start time is carried across iterations of a loop that waits for the GPU somewhere
-        (the running average is then right).  Prefer `torch.cuda.Event(enable_timing=True)` pairs or
+        start time is carried across iterations of a loop that waits for the GPU somewhere, or
+        when every iteration of the timed loop copies its batch to the GPU with a blocking
+        `.cuda()`/`.to(device)` (each copy waits for the previous iteration, so the total is right
+        up to one step).  Prefer `torch.cuda.Event(enable_timing=True)` pairs or
         `torch.utils.benchmark.Timer`, which synchronise for you.
     """
     bad = """

@@ -51,7 +51,7 @@ POSITIVES = {
             end = time.time()
             for images, target in loader:
                 images = images.cuda(non_blocking=True)
-                loss = criterion(model(images), target.cuda())
+                loss = criterion(model(images), target.cuda(non_blocking=True))
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -61,6 +61,19 @@ POSITIVES = {
 }
 
 NEGATIVES = {
+    "epoch-time-over-a-data-loop": """
+        import time
+
+        def train_epoch(model, loader, criterion, optimizer):
+            since = time.time()
+            for x, y in loader:
+                x, y = x.cuda(), y.cuda()  # blocking copies wait for the previous step
+                loss = criterion(model(x), y)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            print("epoch took", time.time() - since)
+    """,
     "one-timed-forward": """
         import time
 
