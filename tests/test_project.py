@@ -223,3 +223,15 @@ def test_what_a_function_returns_an_instance_of(tmp_path):
     (built,), _ = project.remote_values(ctx, calls["build()"])
     (made,), _ = project.remote_values(ctx, calls["make()"])
     assert built.value["cls"] == made.value["cls"] == "models.Net"
+
+
+def test_a_call_of_another_file_we_cannot_describe_stays_an_opaque_value(tmp_path, capsys, monkeypatch):
+    # TL202 treats an unknown sampler value as provided: seeing the factory must not hide it
+    write(tmp_path, {"setup.py": "",
+                     "samp.py": "from torch.utils.data import RandomSampler\ndef get_sampler(ds):\n"
+                                "    return RandomSampler(ds)\n",
+                     "train.py": "from torch.utils.data import DataLoader\nfrom samp import get_sampler\n"
+                                 "loader = DataLoader(ds, shuffle=True, sampler=get_sampler(ds))\n"})  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    main(["--no-cache", "--select", "TL202", "--format", "json", "train.py"])
+    assert [f["code"] for f in json.loads(capsys.readouterr().out)] == ["TL202"]

@@ -608,8 +608,8 @@ class Project:
             if facts is None:
                 return None
             values = self._returned(target, facts, 0, set())
-            if values is None:
-                return None
+            if not values:
+                return None  # nothing we can describe: the caller treats the call as an opaque value
             return [self._remote(v, node, target.path, ctx) for v in values], bool(facts["returns_open"])
         spelled = dotted_name(node)
         if spelled is None:
@@ -622,7 +622,7 @@ class Project:
         if value is None:
             return None
         values = self._expand(target.path, value, 0, set())
-        if values is None:
+        if not values:
             return None
         return [self._remote(v, node, target.path, ctx) for v in values], False
 
