@@ -88,8 +88,11 @@ def test_notebooks_are_discovered_by_default(nb, capsys, tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / ".ipynb_checkpoints").mkdir()
     os.replace(nb, tmp_path / "sub" / "train.ipynb")
+    checkpoint = tmp_path / "sub" / ".ipynb_checkpoints" / "train-checkpoint.ipynb"
+    checkpoint.write_text((tmp_path / "sub" / "train.ipynb").read_text())  # Jupyter's autosave copy
     code_, out, _ = run(capsys, ".")
     assert "sub/train.ipynb:cell 4:4:28: TL301" in out
+    assert "checkpoint" not in out
 
 
 def test_json_has_cell_and_line_within_the_cell(nb, capsys):

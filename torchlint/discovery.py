@@ -19,8 +19,9 @@ import os
 from typing import Iterable, Iterator, List, Optional, Sequence
 
 DEFAULT_EXCLUDES = (
-    ".git", ".hg", ".tox", ".venv", "venv", "__pycache__", "build", "dist",
-    "site-packages", "node_modules",
+    ".git", ".hg", ".tox", ".nox", ".venv", "venv", "__pycache__", "build", "dist",
+    "site-packages", "node_modules", ".ipynb_checkpoints", ".eggs", ".mypy_cache", ".pytest_cache",
+    ".ruff_cache", ".torchlint_cache",
 )  # fmt: skip
 
 PYTHON_SUFFIXES = (".py", ".pyi")
