@@ -60,7 +60,8 @@ def main() -> int:
         if args.findings:
             for f in findings:
                 path = os.path.relpath(f["path"], args.corpus)
-                print(f"{path}:{f['line']}:{f['column']}: {f['code']} {f['message']}")
+                cell = f"cell {f['cell']}:" if f.get("cell") else ""
+                print(f"{path}:{cell}{f['line']}:{f['column']}: {f['code']} {f['message']}")
     print()
     print(f"{len(names)} repositories")
     for name in names:
