@@ -116,6 +116,12 @@ class FunctionalDropoutAlwaysOn(Rule):
     """
     requires_text = (("dropout",),)
 
+    def screen(self, facts) -> bool:
+        # A functional dropout called in a method (not `__init__`) of a class.
+        from torchlint.screens import terminals
+
+        return not facts.direct_method_calls.isdisjoint(facts.expand(terminals(frozenset(DROPOUTS))))
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         found = always_on_dropouts(ctx)
         for call in ctx.nodes(cst.Call):

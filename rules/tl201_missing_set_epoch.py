@@ -404,6 +404,9 @@ class MissingSetEpochRule(Rule):
     # The sampler or the loader may come from another file: any file that names a loader or sampler.
     requires_text = (("DistributedSampler", "loader", "Loader", "sampler"),)
 
+    def screen(self, facts) -> bool:
+        return facts.loops > 0  # an epoch loop in this file (its loader may come from anywhere)
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for entry in findings(ctx).values():
             loop = entry.loop

@@ -226,6 +226,9 @@ class LossAccumulatedWithGraph(Rule):
     """
     requires_text = (("backward",), ("+=", "append", "+ "))
 
+    def screen(self, facts) -> bool:
+        return facts.loops > 0 and facts.calls(("backward",))  # a training loop: a backward pass in a loop
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for found in accumulations(ctx).values():
             value = ctx.code(found.values[0])

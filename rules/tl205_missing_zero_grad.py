@@ -137,6 +137,10 @@ class MissingZeroGrad(Rule):
     """
     requires_text = (("backward",), ("step",))
 
+    def screen(self, facts) -> bool:
+        # A training loop (a backward pass in a loop) that steps an optimizer.
+        return facts.loops > 0 and "step" in facts.attr_calls and facts.calls(("backward",))
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for found in accumulating_loops(ctx).values():
             names = optimizer_names(ctx, found)

@@ -28,6 +28,8 @@ NONCONTIGUOUS_FUNCTIONS = frozenset(_LAYOUT["noncontiguous_view_functions"])
 # `.T` as an attribute: followed by anything but an identifier character.  A bare ".T"
 # would admit every `.TYPE_CHECKING`, `.Thread`, `.TimerHandle` (`.T` last in a file cannot
 # feed a later `.view`).
+_PERMUTE_FAMILY = frozenset(("permute", "transpose", "t", "mT", "mH", "T", "swapaxes", "swapdims", "movedim",
+                             "moveaxis", "adjoint"))  # the screen's identifiers for requires_text's second group
 _DOT_T = tuple(f".T{c}" for c in " \t\r\n.,;:()[]{}+-*/%@&|^~<>=!#\\")
 
 # How far `a = x.permute(...); b = a; b.view(...)` is followed through names.
@@ -89,6 +91,10 @@ class ViewAfterPermute(Rule):
         ("permute", "transpose", ".t(", ".mT", ".mH", "swapaxes", "swapdims", "movedim", "moveaxis",
          "adjoint", *_DOT_T),
     )  # fmt: skip
+
+    def screen(self, facts) -> bool:
+        # A `.view(...)` call and a permute-family operation spelled in the code (not in a string).
+        return "view" in facts.attr_calls and facts.mentions(_PERMUTE_FAMILY)
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):

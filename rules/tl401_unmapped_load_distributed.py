@@ -280,6 +280,11 @@ class UnmappedLoadDistributed(Rule):
     requires_text = (("load",), ("init_process_group", "DistributedDataParallel", "DistributedSampler",
                                  "multiprocessing"))  # fmt: skip
 
+    def screen(self, facts) -> bool:
+        from torchlint.screens import names_of
+
+        return facts.calls(names_of(LOAD))
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         evidence = None
         for call in ctx.nodes(cst.Call):

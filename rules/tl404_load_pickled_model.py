@@ -120,6 +120,11 @@ class LoadPickledModel(Rule):
     """
     requires_text = (("torch",), ("save", "load"))
 
+    def screen(self, facts) -> bool:
+        from torchlint.screens import names_of
+
+        return facts.calls(names_of("torch.save", "torch.load"))
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):
             obj = saved_object(ctx, call)

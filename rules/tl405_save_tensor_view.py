@@ -87,6 +87,11 @@ class SaveTensorView(Rule):
     default = False
     requires_text = (("save",),)
 
+    def screen(self, facts) -> bool:
+        from torchlint.screens import names_of
+
+        return facts.calls(names_of("torch.save"))
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):
             for view in saved_views(ctx, call):

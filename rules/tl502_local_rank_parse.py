@@ -91,6 +91,9 @@ class LocalRankParse(Rule):
     """
     requires_text = (("int(",),)
 
+    def screen(self, facts) -> bool:
+        return facts.int_base_calls  # `int(x, base)`: two arguments
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):
             found = bad_base(ctx, call)

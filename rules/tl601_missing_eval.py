@@ -138,6 +138,18 @@ class MissingEval(Rule):
         ("torch",),
     )  # fmt: skip
 
+    def screen(self, facts) -> bool:
+        # Every evaluation context needs a grad-disabling name, an eval-role function name or a
+        # for-loop over an eval-named iterable; the frozen-teacher case needs grad disabled too.
+        from torchlint.analysis.modes import _EVAL_WORDS, eval_role_name, words
+        from torchlint.screens import names_of, words_in_spans
+
+        if facts.mentions(names_of("torch.no_grad", "torch.inference_mode", "torch.set_grad_enabled")):
+            return True
+        if any(eval_role_name(name) for name in facts.functions):
+            return True
+        return words_in_spans(facts, facts.for_iters, _EVAL_WORDS, words)
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         plans = ctx.memo("tl601.plans", dict)
         reported = set()

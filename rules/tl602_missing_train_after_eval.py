@@ -105,6 +105,11 @@ class MissingTrainAfterEval(Rule):
     # The training step may be in another file (`train_one_epoch()` imported), so only the mode counts.
     requires_text = (("eval", "train"),)
 
+    def screen(self, facts) -> bool:
+        # An epoch loop, and a model trained here: `key.parameters()` handed to code, or a handed-in
+        # optimizer's `.step()` in the loop.
+        return facts.loops > 0 and not facts.attr_calls.isdisjoint(("parameters", "named_parameters", "step"))
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         plans = ctx.memo("tl602.plans", dict)
         found = stuck_loops(ctx)

@@ -185,6 +185,11 @@ class AutogradVariable(Rule):
     """
     requires_text = (("Variable",),)
 
+    def screen(self, facts) -> bool:
+        from torchlint.screens import names_of
+
+        return facts.calls(names_of(*VARIABLE))
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for found in variable_calls(ctx):
             yield self.violation(ctx, found.call, message(ctx, found))

@@ -114,6 +114,9 @@ class TorchvisionPretrained(Rule):
     """
     requires_text = (("pretrained",), ("torchvision",))
 
+    def screen(self, facts) -> bool:
+        return not facts.keywords.isdisjoint(LEGACY)  # `pretrained=` passed by keyword
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for found in pretrained_calls(ctx):
             yield self.violation(ctx, found.call, message(found))

@@ -108,6 +108,12 @@ class DeprecatedAmp(Rule):
     """
     requires_text = (("amp",),)
 
+    def screen(self, facts) -> bool:
+        # A deprecated amp name (any spelling ends in its last component), or apex.
+        from torchlint.screens import terminals
+
+        return "apex" in facts.idents or facts.mentions(terminals(frozenset((*amp_table(), *APEX_CALLS))))
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         table = amp_table()
         for node, name in deprecated_amp_calls(ctx):

@@ -131,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=_amount(float), default=None, metavar="SECONDS",
                         help="per-file time budget; a slower file is skipped, reporting TL000 (default 20; 0: none)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    parser.add_argument("--no-screen", action="store_true",
+                        help="parse and analyse every file with libcst (no screening over Python's ast first)")
     parser.add_argument("--cache-dir", metavar="DIR",
                         help="cache folder (default: $TORCHLINT_CACHE_DIR, else .torchlint_cache at the project root)")
     parser.add_argument("--version", action="version", version=f"torchlint {__version__}")
@@ -389,6 +391,7 @@ def _check(argv: Sequence[str]) -> int:
         cache_dir=None if args.no_cache else cache_directory(config.root, args.cache_dir),
         max_file_size=config.max_file_size if args.max_file_size is None else args.max_file_size,
         timeout=config.timeout if args.timeout is None else args.timeout,
+        screen=not args.no_screen,
     )
     sources = _Sources()
     fixed_stdin: Optional[str] = None

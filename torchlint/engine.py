@@ -150,11 +150,23 @@ def rules_for(source: str, rules: Sequence[Rule]) -> List[Rule]:
     ]  # fmt: skip
 
 
-def analyse(path: str, source: str, rules: Sequence[Rule], project=None) -> Analysis:
+# Screen files with the rules' `screen()` over Python's `ast` before parsing with libcst
+# (torchlint/screens.py); `--no-screen` (runner.Job.screen) turns it off for a whole run.
+SCREENING = True
+
+
+def analyse(path: str, source: str, rules: Sequence[Rule], project=None, screen: Optional[bool] = None,
+            tree=None) -> Analysis:
     """Run `rules` over `source`.  Never raises for bad input: that becomes TL000.
 
-    `project` (an analysis.project.Project) lets rules see the file's first-party imports."""
+    `project` (an analysis.project.Project) lets rules see the file's first-party imports.
+    `screen` (default: SCREENING) drops rules whose sound screen says they cannot fire here;
+    `tree`: Python's `ast` of `source` when the caller has it (flake8)."""
     candidates = rules_for(source, rules)
+    if candidates and (SCREENING if screen is None else screen) and too_deep(source) is None:
+        from torchlint.screens import screen_rules
+
+        candidates = screen_rules(source, candidates, tree=tree)
     if not candidates:
         return Analysis(module=None)
     try:

@@ -60,6 +60,12 @@ class Rule:
     def may_match(self, source: str) -> bool:
         return all(any(token in source for token in group) for group in self.requires_text)
 
+    def screen(self, facts) -> bool:
+        """Can a file with these `torchlint.screens.Facts` (Python's `ast`, before any libcst parse)
+        possibly yield a finding of this rule?  Must be a necessary condition read off `check()`:
+        True whenever unsure.  The default relies on the text pre-check alone."""
+        return True
+
     def check(self, ctx: FileContext) -> Iterable[Violation]:
         raise NotImplementedError
 

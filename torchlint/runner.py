@@ -42,6 +42,7 @@ class Job:
     cache_dir: Optional[str] = None  # torchlint/cache.py's folder; None: no cache
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; larger files are skipped (TL000); 0: no cap
     timeout: float = DEFAULT_TIMEOUT  # seconds per file in worker processes; 0: no budget
+    screen: bool = True  # screen files over Python's ast before the libcst parse (torchlint/screens.py)
 
 
 @dataclass
@@ -76,12 +77,17 @@ def _lint(job: Job, path: str, text: str, rules) -> FileResult:
 
 def process_file(job: Job, path: str) -> FileResult:
     """Lint or fix one file.  Never raises: every failure becomes a TL000 finding."""
+    from torchlint import engine
+
+    screening, engine.SCREENING = engine.SCREENING, job.screen
     try:
         return _process(job, path)
     except RecursionError:
         return FileResult(path, [internal_finding(path, "internal error: the file nests too deeply")])
     except Exception as exc:  # last line of defence: the run goes on
         return FileResult(path, [internal_finding(path, f"internal error: {describe_exception(exc)}")])
+    finally:
+        engine.SCREENING = screening
 
 
 def _process(job: Job, path: str) -> FileResult:

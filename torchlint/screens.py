@@ -1,0 +1,285 @@
+"""The cheap screening tier: can this file possibly yield a finding of this rule?
+
+libcst's parse is most of a cold run's cost, yet few files produce a finding.  Before that parse,
+the engine parses the text with Python's own parser (C, ~10x cheaper), collects a few facts in
+one traversal (`Facts`), and asks each rule that passed its text pre-check its `screen(facts)`.
+Only when some rule's screen fires is the file parsed with libcst and analysed as before.
+
+Screens are SOUND: a necessary condition for a finding, read off the rule's detector, never a
+guess.  Whenever a screen cannot be sure it answers True.  Facts over-approximate (an identifier
+is "used" if it appears anywhere in the code; a name bound by `import ... as`/`n = a.b` may stand
+for what it is bound to), which keeps them sound.  `--no-screen` analyses every file fully; tests
+/test_screens.py and benchmarks/bench_cold.py check that both modes report the same findings.
+
+A file that Python cannot parse (or that libcst would reject although Python accepts it) is never
+screened out: its TL000 is reported as without screens.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import cache
+from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+
+# libcst rejects tab/space-mixed indentation that Python accepts (engine._describe_syntax_error):
+# such files are not screened, so their TL000 stays.
+_MIXED_INDENT = re.compile(r"^[ ]*\t|^\t+ ", re.MULTILINE)
+
+
+class Facts:
+    """What screens read, from one traversal of Python's `ast` tree."""
+
+    __slots__ = (
+        "source", "idents", "attrs", "attr_calls", "name_calls", "method_calls", "direct_method_calls", "functions",
+        "method_names", "classes", "loops", "for_iters", "aliases", "int_base_calls", "keywords", "_lines",
+    )  # fmt: skip
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.idents: Set[str] = set()  # every identifier of the code (names, attributes, defs, args, imports)
+        self.attr_calls: Set[str] = set()  # `x.f(...)`: f
+        self.name_calls: Set[str] = set()  # `f(...)`: f
+        # method name -> called terminals inside that non-dunder method of a class (any depth)
+        self.method_calls: Dict[str, Set[str]] = {}
+        self.attrs: Set[str] = set()  # `x.a`: a
+        self.direct_method_calls: Set[str] = set()  # ... whose innermost function is a method, not __init__
+        self.functions: Set[str] = set()  # names of every def
+        self.method_names: Set[str] = set()  # defs directly in a class body
+        self.classes: Set[str] = set()
+        self.loops = 0  # For / While statements
+        self.for_iters: List[Tuple[int, int]] = []  # line spans of every for-loop's iterable
+        self.aliases: Dict[str, Set[str]] = {}  # local name -> terminal names it may be bound to
+        self.int_base_calls = False  # `int(a, b)` / `int(a, base=b)`: two arguments
+        self.keywords: Set[str] = set()  # keyword argument names
+        self._lines: Optional[List[str]] = None
+
+    def lines(self) -> List[str]:
+        if self._lines is None:
+            self._lines = self.source.splitlines()
+        return self._lines
+
+    def spans_text(self, spans: Iterable[Tuple[int, int]]) -> Iterator[str]:
+        lines = self.lines()
+        for start, end in spans:
+            yield "\n".join(lines[start - 1 : end])
+
+    # -- questions screens ask ----------------------------------------------------------------
+    def expand(self, terminals: Iterable[str]) -> Set[str]:
+        """`terminals` plus every local name that may be bound to one of them (aliases, transitively)."""
+        found = set(terminals)
+        changed = True
+        while changed:
+            changed = False
+            for name, bound in self.aliases.items():
+                if name not in found and bound & found:
+                    found.add(name)
+                    changed = True
+        return found
+
+    def mentions(self, terminals: Iterable[str]) -> bool:
+        return not self.idents.isdisjoint(terminals)
+
+    def calls(self, terminals: Iterable[str]) -> bool:
+        """Is something that may be one of `terminals` called (`f(...)` or `x.f(...)`)?"""
+        wanted = self.expand(terminals)
+        return not (self.attr_calls.isdisjoint(wanted) and self.name_calls.isdisjoint(wanted))
+
+
+
+def _terminal(node: ast.AST) -> Optional[str]:
+    kind = type(node)
+    if kind is ast.Name:
+        return node.id
+    if kind is ast.Attribute:
+        return node.attr
+    return None
+
+
+def collect(tree: ast.AST, source: str) -> Facts:
+    """The facts of one module, in one traversal."""
+    facts = Facts(source)
+    idents = facts.idents
+    attr_calls, name_calls = facts.attr_calls, facts.name_calls
+    method_calls, direct_calls = facts.method_calls, facts.direct_method_calls
+    aliases = facts.aliases
+    keywords = facts.keywords
+    attrs = facts.attrs
+    Name, Attribute, Call, FunctionDef, AsyncFunctionDef, ClassDef = (
+        ast.Name, ast.Attribute, ast.Call, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # fmt: skip
+    Lambda, For, AsyncFor, While, Import, ImportFrom, Assign, arg = (
+        ast.Lambda, ast.For, ast.AsyncFor, ast.While, ast.Import, ast.ImportFrom, ast.Assign, ast.arg)  # fmt: skip
+    iter_children = ast.iter_child_nodes
+    # (node, the non-dunder method it is in at any depth (None: none), innermost function is a method
+    #  other than __init__, node is in a class body, not inside a def or lambda of it)
+    stack: List[tuple] = [(tree, None, False, False)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, deep, direct, in_class = pop()
+        kind = type(node)
+        if kind is Name:
+            idents.add(node.id)
+            continue
+        if kind is Attribute:
+            idents.add(node.attr)
+            attrs.add(node.attr)
+        elif kind is Call:
+            func = node.func
+            ftype = type(func)
+            if ftype is Attribute:
+                term = func.attr
+                attr_calls.add(term)
+            elif ftype is Name:
+                term = func.id
+                name_calls.add(term)
+                if term == "int" and len(node.args) + len(node.keywords) == 2:
+                    facts.int_base_calls = True
+            else:
+                term = None
+            if term is not None:
+                if deep is not None:
+                    called = method_calls.get(deep)
+                    if called is None:
+                        called = method_calls[deep] = set()
+                    called.add(term)
+                if direct:
+                    direct_calls.add(term)
+            for keyword in node.keywords:
+                if keyword.arg is not None:
+                    keywords.add(keyword.arg)
+                    idents.add(keyword.arg)
+        elif kind is FunctionDef or kind is AsyncFunctionDef:
+            name = node.name
+            idents.add(name)
+            facts.functions.add(name)
+            if in_class:
+                facts.method_names.add(name)
+                deep = None if name.startswith("__") else name
+                direct = name != "__init__"
+            else:
+                direct = False
+            for child in iter_children(node):
+                push((child, deep, direct, False))
+            continue
+        elif kind is Lambda:
+            direct = in_class = False
+        elif kind is ClassDef:
+            idents.add(node.name)
+            facts.classes.add(node.name)
+            for child in iter_children(node):
+                push((child, None, False, True))
+            continue
+        elif kind is For or kind is AsyncFor:
+            facts.loops += 1
+            iterable = node.iter
+            facts.for_iters.append((iterable.lineno, iterable.end_lineno or iterable.lineno))
+        elif kind is While:
+            facts.loops += 1
+        elif kind is arg:
+            idents.add(node.arg)
+        elif kind is Import or kind is ImportFrom:
+            module = getattr(node, "module", None)
+            if module:
+                idents.update(module.split("."))
+            for alias in node.names:
+                parts = alias.name.split(".")
+                idents.update(parts)
+                if alias.asname:
+                    idents.add(alias.asname)
+                    aliases.setdefault(alias.asname, set()).add(parts[-1])
+        elif kind is Assign:
+            term = _terminal(node.value)
+            if term is not None:
+                for target in node.targets:
+                    if type(target) is Name:
+                        aliases.setdefault(target.id, set()).add(term)
+        elif kind is ast.keyword:
+            if node.arg is not None:
+                idents.add(node.arg)
+        elif kind is ast.alias:
+            continue
+        elif kind is ast.Global or kind is ast.Nonlocal:
+            idents.update(node.names)
+        for child in iter_children(node):  # a class body's if/try/with statements are still its body
+            push((child, deep, direct, in_class))
+    return facts
+
+
+def parse_facts(source: str) -> Optional[Facts]:
+    """The facts of `source`, or None when it must not be screened (Python cannot parse it, or
+    libcst would reject it although Python accepts it)."""
+    if _MIXED_INDENT.search(source):
+        return None
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return None
+    return facts_of_tree(tree, source)
+
+
+def facts_of_tree(tree: ast.AST, source: str) -> Optional[Facts]:
+    try:
+        return collect(tree, source)
+    except RecursionError:
+        return None
+
+
+def screen_rules(source: str, candidates: Sequence, facts: Optional[Facts] = None, tree=None) -> List:
+    """The candidates (rules that passed their text pre-check) whose screen fires on `source`."""
+    if not any(type(rule).screen is not _default_screen() for rule in candidates):
+        return list(candidates)  # nobody screens: no need to parse twice
+    if facts is None:
+        facts = parse_facts(source) if tree is None else facts_of_tree(tree, source)
+    if facts is None:
+        return list(candidates)
+    kept = []
+    for rule in candidates:
+        try:
+            fires = rule.screen(facts)
+        except Exception:  # a broken screen must never lose a finding
+            fires = True
+        if fires:
+            kept.append(rule)
+    return kept
+
+
+@cache
+def _default_screen():
+    from torchlint.rule import Rule
+
+    return Rule.screen
+
+
+# -- helpers for rules' screens ---------------------------------------------------------------
+@cache
+def terminals(qualified: FrozenSet[str]) -> FrozenSet[str]:
+    """Last components of these torch names and of every alias spelling of them (tables: aliases)."""
+    from torchlint import tables
+
+    found = {q.rsplit(".", 1)[-1] for q in qualified}
+    for spelled, canonical in tables.load("aliases").items():
+        if canonical in qualified:
+            found.add(spelled.rsplit(".", 1)[-1])
+    return frozenset(found)
+
+
+def names_of(*qualified: str) -> FrozenSet[str]:
+    return terminals(frozenset(qualified))
+
+
+@cache
+def nn_class_terminals() -> FrozenSet[str]:
+    from torchlint.analysis.modules import nn_classes
+
+    return terminals(frozenset(nn_classes()))
+
+
+def words_in_spans(facts: Facts, spans: Iterable[Tuple[int, int]], wanted: Set[str], split) -> bool:
+    """Does the text of any line span hold one of `wanted` as a word (`split`: modes.words)?"""
+    for text in facts.spans_text(spans):
+        if not wanted.isdisjoint(split(text)):
+            return True
+    return False
+
+
+__all__ = ["Facts", "collect", "names_of", "nn_class_terminals", "parse_facts", "screen_rules", "terminals"]
