@@ -203,7 +203,9 @@ def _descendants(ctx: FileContext, expr: cst.BaseExpression):
 def _rank_word(name: str) -> bool:
     """`rank`, `local_rank`, `args.rank`, `get_rank`, `global_rank` -- not `node_rank` (one per machine)."""
     parts = name.lower().split("_")
-    return ("rank" in parts and "node" not in parts) or name.lower() in ("localrank", "getrank")
+    if "node" in parts or "rank" not in parts:
+        return name.lower() in ("localrank", "getrank")
+    return parts[-1] == "rank" or parts[-1] in ("id", "idx", "index", "num")  # not `rank_model_path`
 
 
 def _rank_literal_string(node: cst.SimpleString) -> bool:

@@ -83,6 +83,12 @@ POSITIVES = {
                 optimizer.load_state_dict(torch.load(os.path.join(args.model_name, "optimizer.pt")))
                 scheduler.load_state_dict(torch.load(os.path.join(args.model_name, "scheduler.pt")))
     """,
+    "path-of-a-ranking-model": """
+        import torch
+        import torch.distributed as dist
+        dist.init_process_group("nccl")
+        reranker = torch.load(args.rank_model_path)
+    """,
     "path-built-from-node-rank": """
         import torch
         import torch.distributed as dist
