@@ -190,3 +190,15 @@ def test_cli_no_screen(tmp_path, capsys):
     out_full = capsys.readouterr().out
     assert main(["--no-cache", str(target)]) == 1
     assert capsys.readouterr().out == out_full
+
+
+def test_flake8_plugin_screens_with_flake8s_tree():
+    from torchlint.flake8_plugin import TorchlintChecker
+
+    quiet = "import torch\n\ndef evaluate(x):\n    return torch.relu(x)  # no parse needed\n"
+    checker = TorchlintChecker(ast.parse(quiet), "quiet.py", quiet.splitlines(True))
+    assert checker._screened(quiet) == () and list(checker.run()) == []
+    buggy = "import torch\nx = int('7', 1)\n"
+    checker = TorchlintChecker(ast.parse(buggy), "buggy.py", buggy.splitlines(True))
+    assert "TL502" in checker._screened(buggy)
+    assert [text.split()[0] for _, _, text, _ in checker.run()] == ["TL502"]

@@ -34,7 +34,9 @@ class TorchlintChecker:
     _worker = None  # one forked child per flake8 process, replaced when it crashes or overruns
 
     def __init__(self, tree=None, filename: str = "(none)", lines: List[str] = ()) -> None:
-        # flake8 passes `tree` because plugins conventionally accept it; only the text is used.
+        # flake8's own `ast` tree: the screens (torchlint/screens.py) read it, so a file no rule can
+        # fire on costs no libcst parse.
+        self.tree = tree
         self.filename = filename
         self.lines = lines
 
@@ -70,15 +72,30 @@ class TorchlintChecker:
         source = "".join(self.lines)
         if not self._may_match(source):
             return
-        for finding in self._findings(source):
+        codes = self._screened(source)
+        if not codes:
+            return
+        for finding in self._findings(source, codes):
             # flake8 columns are 0-based here (it adds one when printing).
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
 
-    def _findings(self, source: str) -> list:
+    def _screened(self, source: str) -> tuple:
+        """The codes of the rules whose text pre-check and screen (over flake8's tree) pass."""
+        import ast
+
+        from torchlint import engine
+        from torchlint.screens import screen_rules
+
+        candidates = engine.rules_for(source, self._all_rules())
+        if candidates and engine.too_deep(source) is None:
+            tree = self.tree if isinstance(self.tree, ast.Module) else None
+            candidates = screen_rules(source, candidates, tree=tree)
+        return tuple(rule.code for rule in candidates)
+
+    def _findings(self, source: str, codes: tuple = ()) -> list:
         # In a forked child on a budget: libcst's native parser can crash (SIGSEGV) or run
         # for minutes on hostile input, and that must cost this file, not flake8.
         from torchlint import supervisor
-        from torchlint.engine import lint_source
         from torchlint.findings import internal_finding
         from torchlint.runner import DEFAULT_TIMEOUT
         from torchlint.source import DEFAULT_MAX_FILE_SIZE
@@ -86,13 +103,13 @@ class TorchlintChecker:
         if len(source) > DEFAULT_MAX_FILE_SIZE:
             return [internal_finding(self.filename, "skipped: the file is over the max-file-size of 5.0 MB")]
         if not supervisor.CAN_FORK:
-            return lint_source(self.filename, source, self._all_rules(), _project_for(self.filename))
+            return _lint(self._all_rules(), (self.filename, source, codes))
         worker = TorchlintChecker._worker
         if worker is None or worker.arg is not self._all_rules():
             if worker is not None:
                 worker.close()
             worker = TorchlintChecker._worker = supervisor.ForkedWorker(_lint, self._all_rules())
-        how, value = worker.call((self.filename, source), DEFAULT_TIMEOUT)
+        how, value = worker.call((self.filename, source, codes), DEFAULT_TIMEOUT)
         if how == "ok":
             return value
         if how == supervisor.TIMED_OUT:
@@ -101,10 +118,16 @@ class TorchlintChecker:
 
 
 def _lint(rules, item):
-    from torchlint.engine import lint_source
+    from torchlint import engine
 
-    filename, source = item
-    return lint_source(filename, source, rules, _project_for(filename))
+    filename, source, codes = item
+    if codes:  # screened in the flake8 process (with its tree): the rules that passed, unscreened
+        rules = [rule for rule in rules if rule.code in codes]
+    screening, engine.SCREENING = engine.SCREENING, not codes
+    try:
+        return engine.lint_source(filename, source, rules, _project_for(filename))
+    finally:
+        engine.SCREENING = screening
 
 
 def _project_for(filename: str):

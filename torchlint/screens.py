@@ -205,22 +205,14 @@ def collect(tree: ast.AST, source: str) -> Facts:
     return facts
 
 
-def parse_facts(source: str) -> Optional[Facts]:
-    """The facts of `source`, or None when it must not be screened (Python cannot parse it, or
-    libcst would reject it although Python accepts it)."""
+def parse_facts(source: str, tree: Optional[ast.AST] = None) -> Optional[Facts]:
+    """The facts of `source` (`tree`: its `ast`, when the caller has one), or None when it must not
+    be screened (Python cannot parse it, or libcst would reject it although Python accepts it)."""
     if _MIXED_INDENT.search(source):
         return None
     try:
-        tree = ast.parse(source)
+        return collect(ast.parse(source) if tree is None else tree, source)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-        return None
-    return facts_of_tree(tree, source)
-
-
-def facts_of_tree(tree: ast.AST, source: str) -> Optional[Facts]:
-    try:
-        return collect(tree, source)
-    except RecursionError:
         return None
 
 
@@ -229,7 +221,7 @@ def screen_rules(source: str, candidates: Sequence, facts: Optional[Facts] = Non
     if not any(type(rule).screen is not _default_screen() for rule in candidates):
         return list(candidates)  # nobody screens: no need to parse twice
     if facts is None:
-        facts = parse_facts(source) if tree is None else facts_of_tree(tree, source)
+        facts = parse_facts(source, tree)
     if facts is None:
         return list(candidates)
     kept = []
