@@ -195,7 +195,7 @@ def test_cli_no_screen(tmp_path, capsys):
 def test_flake8_plugin_screens_with_flake8s_tree():
     from torchlint.flake8_plugin import TorchlintChecker
 
-    quiet = "import torch\n\ndef evaluate(x):\n    return torch.relu(x)  # no parse needed\n"
+    quiet = "import torch\n\ndef act(x):\n    return torch.relu(x)  # not an eval/val/test function\n"
     checker = TorchlintChecker(ast.parse(quiet), "quiet.py", quiet.splitlines(True))
     assert checker._screened(quiet) == () and list(checker.run()) == []
     buggy = "import torch\nx = int('7', 1)\n"
