@@ -205,3 +205,14 @@ def test_flake8_plugin_screens_with_flake8s_tree():
     from torchlint.flake8_plugin import _lint  # what the forked worker runs (rule_index.json may lag the rules)
 
     assert [f.code for f in _lint(checker._all_rules(), ("buggy.py", buggy, codes))] == ["TL502"]
+
+
+def test_small_runs_stay_in_one_process(tmp_path):
+    small = [str(tmp_path / f"m{i}.py") for i in range(60)]
+    for path in small:
+        with open(path, "w") as handle:
+            handle.write("x = 1\n")
+    assert runner._small_run(small[:10]) and runner._small_run(small)
+    big = tmp_path / "big.py"
+    big.write_text("x = 1\n" * 200_000)
+    assert not runner._small_run(small + [str(big)])

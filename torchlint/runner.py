@@ -43,6 +43,7 @@ class Job:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; larger files are skipped (TL000); 0: no cap
     timeout: float = DEFAULT_TIMEOUT  # seconds per file in worker processes; 0: no budget
     screen: bool = True  # screen files over Python's ast before the libcst parse (torchlint/screens.py)
+    screen: bool = True  # screen files over Python's ast before the libcst parse (torchlint/screens.py)
 
 
 @dataclass
@@ -86,6 +87,8 @@ def process_file(job: Job, path: str) -> FileResult:
         return FileResult(path, [internal_finding(path, "internal error: the file nests too deeply")])
     except Exception as exc:  # last line of defence: the run goes on
         return FileResult(path, [internal_finding(path, f"internal error: {describe_exception(exc)}")])
+    finally:
+        engine.SCREENING = screening
     finally:
         engine.SCREENING = screening
 
@@ -217,9 +220,30 @@ def run(job: Job, paths: Sequence[str], jobs: Optional[int] = None) -> List[File
     return results
 
 
+SMALL_RUN_FILES = 50
+SMALL_RUN_BYTES = 800_000  # about 20k lines of Python
+
+
+def _small_run(paths: Sequence[str]) -> bool:
+    """At most SMALL_RUN_FILES files, or at most SMALL_RUN_BYTES of text: one process is faster."""
+    if len(paths) <= SMALL_RUN_FILES:
+        return True
+    total = 0
+    for path in paths:
+        try:
+            total += os.stat(path).st_size
+        except OSError:
+            continue
+        if total > SMALL_RUN_BYTES:
+            return False
+    return True
+
+
 def _run(job: Job, paths: Sequence[str], jobs: Optional[int] = None) -> List[FileResult]:
     jobs = jobs or os.cpu_count() or 1
     jobs = min(jobs, max(1, len(paths) // 4))  # processes only pay off with several files each
+    if jobs > 1 and _small_run(paths):
+        jobs = 1  # worker start-up and result transfer would cost more than they save
     if not paths:
         results: List[FileResult] = []
     elif jobs <= 1 and not supervisor.CAN_FORK:
