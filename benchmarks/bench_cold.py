@@ -1,0 +1,158 @@
+"""Cold-run costs side by side (issue 15): parser floors, torchlint with and without screens, flake8
+with and without the plugin, TorchFix when installed -- CPU seconds (user + system, children
+included), each in a fresh process.  Also checks that screening changes no finding.
+
+    python benchmarks/bench_cold.py TREE [TREE ...] [--no-flake8] [--torchfix /work/tfvenv/bin/torchfix]
+
+Prints one table row per tree.  Asserts nothing except that the findings are identical with and
+without screens (a difference is printed and the exit status is 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY = sys.executable
+
+FLOOR = r"""
+import ast, os, sys, time
+files = []
+for tree in sys.argv[2:]:
+    for d, _, fs in os.walk(tree):
+        files += [os.path.join(d, f) for f in fs if f.endswith(".py")]
+texts = []
+for f in files:
+    try:
+        texts.append(open(f, encoding="utf-8").read())
+    except (OSError, UnicodeDecodeError):
+        pass
+start = time.process_time()
+if sys.argv[1] == "ast":
+    for t in texts:
+        try:
+            ast.parse(t)
+        except Exception:
+            pass
+else:
+    import libcst
+    start = time.process_time()
+    for t in texts:
+        try:
+            libcst.parse_module(t)
+        except Exception:
+            pass
+print(time.process_time() - start, len(texts), sum(t.count("\n") for t in texts))
+"""
+
+
+def _cpu(command, env=None):
+    """CPU seconds of a child process tree (and its output)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, done
+
+
+def _floor(kind, trees):
+    out = subprocess.run([PY, "-c", FLOOR, kind, *trees], capture_output=True, text=True).stdout.split()
+    return float(out[0]), int(out[1]), int(out[2])
+
+
+def _torchlint(trees, screen):
+    env = dict(os.environ)
+    command = [PY, "-m", "torchlint", "--select", "ALL", "--exit-zero", "--no-cache", "-j", "1",
+               "--format", "json", *trees]  # fmt: skip
+    if not screen:
+        command.insert(3, "--no-screen")
+    cpu, done = _cpu(command, env)
+    try:
+        findings = json.loads(done.stdout or "[]")
+    except ValueError:
+        findings = done.stdout.splitlines()
+    return cpu, findings
+
+
+# flake8 runs every installed plugin whatever --select says: "without the plugin" drops torchlint's
+# entry point from flake8's plugin discovery.
+FLAKE8 = r"""
+import sys
+import flake8.plugins.finder as finder
+if sys.argv[1] == "without":
+    found = finder._find_importlib_plugins
+    finder._find_importlib_plugins = lambda: (p for p in found() if not p.entry_point.value.startswith("torchlint"))
+from flake8.main.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def _flake8(trees, plugin):
+    select = ["--select", "E9,TL"] if plugin else ["--select", "E9"]
+    command = [PY, "-c", FLAKE8, "with" if plugin else "without", "-j", "1", *select, "--exit-zero", *trees]
+    cpu, done = _cpu(command)
+    return cpu, done.stdout.count("\n")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("trees", nargs="+")
+    parser.add_argument("--no-flake8", action="store_true")
+    parser.add_argument("--torchfix", default=None, help="the torchfix executable of a scratch venv")
+    args = parser.parse_args(argv)
+    rows = []
+    status = 0
+    for tree in args.trees:
+        trees = [tree]
+        ast_cpu, files, lines = _floor("ast", trees)
+        cst_cpu, _, _ = _floor("libcst", trees)
+        screened_cpu, screened = _torchlint(trees, True)
+        full_cpu, full = _torchlint(trees, False)
+        same = screened == full
+        if not same:
+            status = 1
+            print(f"DIFFERENCE in {tree}:", file=sys.stderr)
+            for item in full:
+                if item not in screened:
+                    print("  lost:", item, file=sys.stderr)
+            for item in screened:
+                if item not in full:
+                    print("  new:", item, file=sys.stderr)
+        row = dict(tree=os.path.basename(tree.rstrip("/")), files=files, lines=lines, ast=ast_cpu, libcst=cst_cpu,
+                   screened=screened_cpu, full=full_cpu, findings=len(full), same=same)  # fmt: skip
+        if not args.no_flake8:
+            row["flake8"], _ = _flake8(trees, False)
+            row["flake8_tl"], _ = _flake8(trees, True)
+        if args.torchfix:
+            row["torchfix"], _ = _cpu([args.torchfix, "--select", "ALL", *trees])
+        rows.append(row)
+        _print([row])
+    print()
+    _print(rows)
+    return status
+
+
+def _print(rows):
+    print("| tree | files | lines | ast.parse | libcst parse | torchlint -j1 screens | torchlint -j1 --no-screen |"
+          " x ast | flake8 E9 | flake8 E9+TL | x flake8 | TorchFix | findings same |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        f8 = r.get("flake8")
+        f8tl = r.get("flake8_tl")
+        ratio = f"{f8tl / f8:.2f}" if f8 and f8tl else "-"
+        times = f"{r['ast']:.2f} | {r['libcst']:.2f} | {r['screened']:.2f} | {r['full']:.2f}"
+        print(f"| {r['tree']} | {r['files']} | {r['lines']:,} | {times} "
+              f"| {r['screened'] / max(r['ast'], 1e-9):.1f} | {f8 or 0:.2f} | {f8tl or 0:.2f} | {ratio} "
+              f"| {r.get('torchfix', 0) or '-'} | {'yes' if r['same'] else 'NO'} ({r['findings']}) |")  # fmt: skip
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    tempfile.tempdir = None
+    sys.exit(main())
