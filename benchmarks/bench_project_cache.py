@@ -51,6 +51,7 @@ def lines_in(tree: str) -> int:
 
 
 CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORKDIR = [None]  # the scratch folder the runs start in
 CPU = {}  # wall seconds -> CPU seconds of that run (user + system, all its processes)
 
 
@@ -58,8 +59,9 @@ def timed(args, env=None) -> float:
     """Wall seconds of one torchlint run (its CPU seconds are kept in CPU: wall is noisy on a busy box)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
+    # cwd: `python -m` puts the working directory first on sys.path, ahead of the code snapshot
     subprocess.run([sys.executable, "-m", "torchlint", "--exit-zero", "-q", "--format", "json", *args],
-                   stdout=subprocess.DEVNULL, env=env, check=False)  # fmt: skip
+                   stdout=subprocess.DEVNULL, env=env, check=False, cwd=WORKDIR[0])  # fmt: skip
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     CPU[wall] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -107,21 +109,26 @@ def main() -> int:
         files = copy_tree(args.tree, tree)
         print(f"tree: {args.tree} ({files} .py files, {lines_in(tree):,} lines), -j {args.jobs}")
         cache = os.path.join(scratch, "cache")
+        WORKDIR[0] = scratch
         common = ["-j", args.jobs, tree]
         off = dict(os.environ, TORCHLINT_NO_PROJECT="1")
 
         def best(step):
             return min(step() for _ in range(max(1, args.repeat)))
 
-        per_file = best(lambda: timed(["--no-cache", *common], env=off))
-        project = best(lambda: timed(["--no-cache", *common]))
+        def show(label, wall, note=""):
+            print(f"{label:34} {wall:8.2f} {CPU[wall]:8.2f}  {note}", flush=True)
+
+        print(f"{'step':34} {'wall s':>8} {'CPU s':>8}", flush=True)
 
         def cold():
             shutil.rmtree(cache, ignore_errors=True)
             return timed(["--cache-dir", cache, *common])
 
         cold_cache = best(cold)
+        show("project model, cold cache", cold_cache)
         warm = best(lambda: timed(["--cache-dir", cache, *common]))
+        show("warm re-run, nothing changed", warm)
         leaf = leaf_module(tree)
 
         def edit():
@@ -130,19 +137,15 @@ def main() -> int:
             return timed(["--cache-dir", cache, *common])
 
         edited = best(edit)
+        show("one leaf module edited", edited, os.path.relpath(leaf, tree))
         single = best(lambda: timed(["--no-cache", "-j", "1", leaf], env=off))
-        rows = [
-            ("per-file analysis, no cache", per_file, ""),
-            ("project model, no cache", project, f"{(project / per_file - 1) * 100:+.1f} % wall, "
-                                                  f"{(CPU[project] / CPU[per_file] - 1) * 100:+.1f} % CPU vs per-file"),
-            ("project model, cold cache", cold_cache, f"{(CPU[cold_cache] / CPU[per_file] - 1) * 100:+.1f} % CPU"),
-            ("warm re-run, nothing changed", warm, ""),
-            ("one leaf module edited", edited, os.path.relpath(leaf, tree)),
-            ("  that one file alone, no cache", single, ""),
-        ]  # fmt: skip
-        print(f"{'step':34} {'wall s':>8} {'CPU s':>8}")
-        for label, wall, note in rows:
-            print(f"{label:34} {wall:8.2f} {CPU[wall]:8.2f}  {note}")
+        show("  that one file alone, no cache", single)
+        per_file = best(lambda: timed(["--no-cache", *common], env=off))
+        show("per-file analysis, no cache", per_file)
+        project = best(lambda: timed(["--no-cache", *common]))
+        show("project model, no cache", project, f"{(project / per_file - 1) * 100:+.1f} % wall, "
+                                                  f"{(CPU[project] / CPU[per_file] - 1) * 100:+.1f} % CPU vs per-file")
+        print(f"cold cache vs per-file: {(CPU[cold_cache] / CPU[per_file] - 1) * 100:+.1f} % CPU")
     return 0
 
 
