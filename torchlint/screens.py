@@ -32,7 +32,8 @@ class Facts:
 
     __slots__ = (
         "source", "idents", "attrs", "attr_calls", "name_calls", "method_calls", "direct_method_calls", "functions",
-        "method_names", "classes", "loops", "for_iters", "aliases", "int_base_calls", "keywords", "_lines",
+        "method_names", "classes", "loops", "for_iters", "aliases", "int_base_calls", "keywords", "_lines", "tree",
+        "_memo",
     )  # fmt: skip
 
     def __init__(self, source: str) -> None:
@@ -53,6 +54,8 @@ class Facts:
         self.int_base_calls = False  # `int(a, b)` / `int(a, base=b)`: two arguments
         self.keywords: Set[str] = set()  # keyword argument names
         self._lines: Optional[List[str]] = None
+        self.tree: Optional[ast.AST] = None  # for screens that need a second, targeted look
+        self._memo: Dict[str, object] = {}
 
     def lines(self) -> List[str]:
         if self._lines is None:
@@ -99,6 +102,7 @@ def _terminal(node: ast.AST) -> Optional[str]:
 def collect(tree: ast.AST, source: str) -> Facts:
     """The facts of one module, in one traversal."""
     facts = Facts(source)
+    facts.tree = tree
     idents = facts.idents
     attr_calls, name_calls = facts.attr_calls, facts.name_calls
     method_calls, direct_calls = facts.method_calls, facts.direct_method_calls
@@ -264,6 +268,188 @@ def nn_class_terminals() -> FrozenSet[str]:
     from torchlint.analysis.modules import nn_classes
 
     return terminals(frozenset(nn_classes()))
+
+
+def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eval_words: Set[str], split) -> bool:
+    """TL601's question, in a second pass over the tree: is there a call that may be a model forward
+    (`_forward_key`) inside an evaluation context (a `with` or decorator naming a grad-disabling
+    function, a function with an eval-role name, a for-loop over an eval-named iterable)?
+
+    A forward is `name(...)` (not an imported name, not an unbound builtin) or `self.attr(...)` in a
+    method of a class without bases (`self.x(...)` in an nn.Module's method is its caller's business),
+    after stripping `.module`/`.forward`/`._orig_mod`."""
+    import builtins
+
+    if "tl601" in facts._memo:
+        return facts._memo["tl601"]  # type: ignore[return-value]
+    grad = facts.expand(grad_disabling)
+    names: Set[str] = set()  # names called in evaluation contexts
+    imported: Set[str] = set()
+    bound: Set[str] = set()
+    self_call = False
+    Name, Attribute, Call = ast.Name, ast.Attribute, ast.Call
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    strip = ("module", "forward", "_orig_mod")
+
+    def mentions_grad(nodes) -> bool:
+        for expr in nodes:
+            for sub in ast.walk(expr):
+                kind = type(sub)
+                if (kind is Name and sub.id in grad) or (kind is Attribute and sub.attr in grad):
+                    return True
+        return False
+
+    # (node, inside an evaluation context, name of `self` in the method around (None: none),
+    #  innermost class has bases other than `object`, node is in a class body)
+    stack: List[tuple] = [(facts.tree, False, None, False, False)]
+    while stack:
+        node, in_root, me, based, in_class = stack.pop()
+        kind = type(node)
+        if kind is Name:
+            if type(node.ctx) is not ast.Load:
+                bound.add(node.id)
+            continue
+        if kind is Call and in_root:
+            func = node.func
+            while type(func) is Attribute and func.attr in strip:
+                func = func.value
+            if type(func) is Name:
+                names.add(func.id)
+            elif type(func) is Attribute and type(func.value) is Name and me is not None and func.value.id == me:
+                self_call = self_call or not based
+        elif kind in functions:
+            bound.add(node.name)
+            if not in_root and (role_name(node.name) or mentions_grad(node.decorator_list)):
+                in_root = True
+            if in_class:
+                params = node.args.args or node.args.posonlyargs
+                me = params[0].arg if params else None
+            else:
+                me = None
+            for child in ast.iter_child_nodes(node):
+                stack.append((child, in_root, me, based, False))
+            continue
+        elif kind is ast.ClassDef:
+            bound.add(node.name)
+            based = any(not (type(b) is Name and b.id == "object") for b in node.bases)
+            for child in ast.iter_child_nodes(node):
+                stack.append((child, in_root, me, based, True))
+            continue
+        elif kind is ast.Lambda:
+            in_class = False
+        elif kind is ast.With or kind is ast.AsyncWith:
+            if not in_root and mentions_grad([item.context_expr for item in node.items]):
+                in_root = True
+        elif kind is ast.For or kind is ast.AsyncFor:
+            if not in_root:
+                span = (node.iter.lineno, node.iter.end_lineno or node.iter.lineno)
+                in_root = words_in_spans(facts, [span], eval_words, split)
+        elif kind is ast.arg:
+            bound.add(node.arg)
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            for alias in node.names:
+                root = alias.asname or (alias.name.split(".", 1)[0] if kind is ast.Import else alias.name)
+                imported.add(root)
+                bound.add(root)
+            continue
+        elif kind is ast.ExceptHandler:
+            if node.name:
+                bound.add(node.name)
+        elif kind is ast.MatchAs or kind is ast.MatchStar:
+            if node.name:
+                bound.add(node.name)
+        elif kind is ast.Global or kind is ast.Nonlocal:
+            bound.update(node.names)
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, in_root, me, based, in_class))
+    builtin_names = vars(builtins)
+    possible = self_call or any(
+        name not in imported and not (name in builtin_names and name not in bound) for name in names
+    )
+    facts._memo["tl601"] = possible
+    return possible
+
+
+def forward_build_possible(facts: Facts, built: Set[str]) -> bool:
+    """TL101/TL102's question, in a second pass: does some class with `forward` call one of `built`
+    (terminal names, aliases expanded) in its forward-only code -- `forward` and the methods reached
+    only from it (analysis/modules.py `_compute_forward_only`; references from same-file base classes
+    are ignored, which can only add methods)?"""
+    key = ("forward_build", frozenset(built))
+    if key in facts._memo:
+        return facts._memo[key]  # type: ignore[return-value]
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    possible = False
+    for class_def in ast.walk(facts.tree):
+        if type(class_def) is not ast.ClassDef:
+            continue
+        own = {stmt.name: stmt for stmt in class_def.body if type(stmt) in functions}
+        if "forward" in own and not _forward_only_calls(class_def, own).isdisjoint(built):
+            possible = True
+            break
+    facts._memo[key] = possible
+    return possible
+
+
+def _first_param(function) -> Optional[str]:
+    params = function.args.args or function.args.posonlyargs
+    return params[0].arg if params else None
+
+
+def _forward_only_calls(class_def: ast.ClassDef, own: dict) -> Set[str]:
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    callers: Dict[str, Set[Optional[int]]] = {}
+    # (node, name of `self` there (None: none), the method of class_def around it (None: none), in a class body)
+    stack: List[tuple] = []
+    for stmt in class_def.body:
+        if type(stmt) in functions:
+            stack.append((stmt, None, stmt, True))
+        else:
+            stack.append((stmt, None, None, True))
+    while stack:
+        node, me, caller, in_class = stack.pop()
+        kind = type(node)
+        if kind in functions:
+            me = _first_param(node) if in_class else None
+            for child in ast.iter_child_nodes(node):
+                stack.append((child, me, caller, False))
+            continue
+        if kind is ast.ClassDef:
+            for child in ast.iter_child_nodes(node):
+                stack.append((child, me, None, True))
+            continue
+        if kind is ast.Lambda:
+            in_class = False
+        elif kind is ast.Attribute and node.attr in own and type(node.value) is ast.Name:
+            if me is not None and node.value.id == me:
+                callers.setdefault(node.attr, set()).add(id(caller) if caller is not None else None)
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, me, caller, in_class))
+    forward = own["forward"]
+    reached = {id(forward): forward}
+    changed = True
+    while changed:
+        changed = False
+        for name, method in own.items():
+            if id(method) in reached or name.startswith("__") or not callers.get(name) or method.decorator_list:
+                continue
+            if callers[name] <= set(reached):
+                reached[id(method)] = method
+                changed = True
+    called: Set[str] = set()
+    for method in reached.values():
+        pending = list(method.body)
+        while pending:
+            node = pending.pop()
+            kind = type(node)
+            if kind is ast.ClassDef:
+                continue  # its calls belong to that class
+            if kind is ast.Call:
+                term = _terminal(node.func)
+                if term is not None:
+                    called.add(term)
+            pending.extend(ast.iter_child_nodes(node))
+    return called
 
 
 def words_in_spans(facts: Facts, spans: Iterable[Tuple[int, int]], wanted: Set[str], split) -> bool:
