@@ -93,8 +93,14 @@ class ViewAfterPermute(Rule):
     )  # fmt: skip
 
     def screen(self, facts) -> bool:
-        # A `.view(...)` call and a permute-family operation spelled in the code (not in a string).
-        return "view" in facts.attr_calls and facts.mentions(_PERMUTE_FAMILY)
+        # A `.view(...)` call and a permute-family operation spelled in the code (not in a string), on
+        # the view's receiver or in the scope of the name it views (see `noncontiguous_origin`).
+        from torchlint.screens import terminals, view_of_permuted_possible
+
+        if not ("view" in facts.attr_calls and facts.mentions(_PERMUTE_FAMILY)):
+            return False
+        return view_of_permuted_possible(facts, set(NONCONTIGUOUS_METHODS), set(NONCONTIGUOUS_PROPERTIES),
+                                         set(terminals(frozenset(NONCONTIGUOUS_FUNCTIONS))))
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):

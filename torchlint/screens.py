@@ -452,6 +452,48 @@ def _forward_only_calls(class_def: ast.ClassDef, own: dict) -> Set[str]:
     return called
 
 
+def view_of_permuted_possible(facts: Facts, methods: Set[str], properties: Set[str], functions: Set[str]) -> bool:
+    """TL301's question, in a second pass: is there a reshaping `.view(...)` (arguments, no `dtype=`)
+    whose receiver is a permute-family call or property, or a name whose scope (innermost def, lambda,
+    class or module: `reaching_assignments` looks no further) spells a permute-family operation?"""
+    if "tl301" in facts._memo:
+        return facts._memo["tl301"]  # type: ignore[return-value]
+    callers = facts.expand(methods | functions)
+    spelled = callers | facts.expand(properties)
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    name_view: Set[int] = set()  # scopes with `<name>.view(...)`
+    permuting: Set[int] = set()  # scopes that spell a permute-family operation
+    possible = False
+    stack: List[tuple] = [(facts.tree, id(facts.tree))]
+    while stack and not possible:
+        node, scope = stack.pop()
+        kind = type(node)
+        if kind is ast.Name:
+            if node.id in spelled:
+                permuting.add(scope)
+            continue
+        if kind is ast.Attribute:
+            if node.attr in spelled:
+                permuting.add(scope)
+        elif kind is ast.Call:
+            func = node.func
+            if (type(func) is ast.Attribute and func.attr == "view" and (node.args or node.keywords)
+                    and not any(k.arg == "dtype" for k in node.keywords)):  # fmt: skip
+                receiver = func.value
+                if type(receiver) is ast.Attribute and receiver.attr in properties:
+                    possible = True
+                elif type(receiver) is ast.Call and _terminal(receiver.func) in callers:
+                    possible = True
+                elif type(receiver) is ast.Name:
+                    name_view.add(scope)
+        elif kind in scopes:
+            scope = id(node)
+        stack.extend((child, scope) for child in ast.iter_child_nodes(node))
+    possible = possible or not name_view.isdisjoint(permuting)
+    facts._memo["tl301"] = possible
+    return possible
+
+
 def words_in_spans(facts: Facts, spans: Iterable[Tuple[int, int]], wanted: Set[str], split) -> bool:
     """Does the text of any line span hold one of `wanted` as a word (`split`: modes.words)?"""
     for text in facts.spans_text(spans):
