@@ -33,7 +33,7 @@ class Facts:
     __slots__ = (
         "source", "idents", "attrs", "attr_calls", "name_calls", "method_calls", "direct_method_calls", "functions",
         "method_names", "classes", "loops", "for_iters", "aliases", "int_base_calls", "keywords", "_lines", "tree",
-        "_memo",
+        "_memo", "class_nodes",
     )  # fmt: skip
 
     def __init__(self, source: str) -> None:
@@ -56,6 +56,7 @@ class Facts:
         self._lines: Optional[List[str]] = None
         self.tree: Optional[ast.AST] = None  # for screens that need a second, targeted look
         self._memo: Dict[str, object] = {}
+        self.class_nodes: List[ast.ClassDef] = []
 
     def lines(self) -> List[str]:
         if self._lines is None:
@@ -170,6 +171,7 @@ def collect(tree: ast.AST, source: str) -> Facts:
         elif kind is ClassDef:
             idents.add(node.name)
             facts.classes.add(node.name)
+            facts.class_nodes.append(node)
             for child in iter_children(node):
                 push((child, None, False, True))
             continue
@@ -379,12 +381,14 @@ def forward_build_possible(facts: Facts, built: Set[str]) -> bool:
     if key in facts._memo:
         return facts._memo[key]  # type: ignore[return-value]
     functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    # Methods (by name, over all classes) that call one of `built` somewhere: a cheap first filter.
+    hot = {method for method, called in facts.method_calls.items() if not called.isdisjoint(built)}
     possible = False
-    for class_def in ast.walk(facts.tree):
-        if type(class_def) is not ast.ClassDef:
-            continue
+    for class_def in facts.class_nodes:
         own = {stmt.name: stmt for stmt in class_def.body if type(stmt) in functions}
-        if "forward" in own and not _forward_only_calls(class_def, own).isdisjoint(built):
+        if "forward" not in own or hot.isdisjoint(own):
+            continue
+        if not _forward_only_calls(class_def, own).isdisjoint(built):
             possible = True
             break
     facts._memo[key] = possible
