@@ -14,6 +14,7 @@ import pytest
 
 from torchlint import supervisor
 from torchlint.engine import lint_source, too_deep
+from torchlint.fixing import fix_source
 from torchlint.flake8_plugin import TorchlintChecker
 from torchlint.rule import Rule
 from torchlint.runner import CHECK, Job, process_file, run
@@ -99,6 +100,15 @@ def test_a_long_elif_chain_is_simply_linted(tmp_path):
     code, out, err = _cli("-j", "1", ".", cwd=tmp_path)
     assert "Traceback" not in err
     assert out.startswith("chain.py:2:") and "TL301" in out and "TL000" not in out
+
+
+def test_a_long_elif_chain_is_linted_in_process_too():  # stdin, editors: no supervised worker there
+    from torchlint import registry
+
+    findings = lint_source("chain.py", _elif_chain(500), [registry.all_rules()["TL301"]])
+    assert [(f.code, f.line) for f in findings] == [("TL301", 2)]
+    fixed = fix_source("chain.py", _elif_chain(500), [registry.all_rules()["TL301"]])
+    assert fixed.source == _elif_chain(500).replace(".view(", ".reshape(") and fixed.findings == []
 
 
 class _BadError(Exception):

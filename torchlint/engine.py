@@ -190,8 +190,11 @@ def _run_rules(path: str, ctx: FileContext, candidates: Sequence[Rule], result: 
         try:
             result.violations.extend(rule.check(ctx))
         except RecursionError:
-            result.errors.append(internal_finding(path, f"{rule.code} ({rule.name}): the file nests too deeply"))
+            result.errors.append(internal_finding(path, f"{rule.code} ({rule.name}): {_TOO_DEEP}"))
         except Exception as exc:  # one broken rule must not stop the others or the run
+            if caused_by_recursion(exc):
+                result.errors.append(internal_finding(path, f"{rule.code} ({rule.name}): {_TOO_DEEP}"))
+                continue
             result.errors.append(
                 internal_finding(path, f"internal error in {rule.code} ({rule.name}): {describe_exception(exc)}")
             )
@@ -269,5 +272,36 @@ def _unused_noqa(path: str, analysis: Analysis, source: str) -> List[Finding]:
     return noqa.unused_noqa(path, source, used, ran, list(all_rules()))
 
 
+_TOO_DEEP = "the file nests too deeply"
+
+
+def caused_by_recursion(exc: BaseException) -> bool:
+    """Is `exc` a RecursionError, or raised while handling one?  (libcst's position tracking turns
+    one RecursionError into a chain of KeyErrors, one per nesting level.)  Walks the chain iteratively."""
+    for _ in range(100_000):
+        if exc is None:
+            return False
+        if isinstance(exc, RecursionError):
+            return True
+        exc = exc.__context__
+    return False
+
+
 def lint_source(path: str, source: str, rules: Sequence[Rule], project=None) -> List[Finding]:
-    return position_violations(path, analyse(path, source, rules, project), source)
+    try:
+        findings = position_violations(path, analyse(path, source, rules, project), source)
+    except Exception as exc:  # never formatted: its chain holds hundreds of deeply nested nodes
+        if not caused_by_recursion(exc):
+            raise
+        findings = None
+    if findings is not None and not any(f.code == "TL000" and _TOO_DEEP in f.message for f in findings):
+        return findings
+    # libcst recurses once per nesting level (a 500-branch `elif` chain): once more on a deep stack.
+    # (Supervised workers always run there; this is for in-process callers: stdin, editors.)
+    from torchlint import supervisor
+
+    if supervisor.in_deep_thread():
+        if findings is None:
+            return [internal_finding(path, "internal error: the file nests too deeply")]
+        return findings
+    return supervisor.run_deep(lint_source, path, source, rules, project)

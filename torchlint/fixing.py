@@ -19,7 +19,16 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, WhitespaceInclusivePositionProvider
 
-from torchlint.engine import ParseFailure, active_violations, analyse, node_positions, parse, position_violations
+from torchlint.engine import (
+    ParseFailure,
+    active_violations,
+    analyse,
+    caused_by_recursion,
+    describe_exception,
+    node_positions,
+    parse,
+    position_violations,
+)
 from torchlint.findings import Finding, internal_finding
 from torchlint.rule import SAFE, Fix, Rule
 
@@ -83,6 +92,18 @@ def _non_overlapping(analysis, fixes: Sequence[Fix]) -> List[Fix]:
 
 def fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool = False) -> FixResult:
     """Fix `source` as far as the allowed fixes go; return the text and what remains."""
+    try:
+        return _fix_source(path, source, rules, unsafe)
+    except Exception as exc:  # never formatted: see engine.caused_by_recursion
+        from torchlint import supervisor
+
+        if not caused_by_recursion(exc) or supervisor.in_deep_thread():
+            raise
+    # libcst recursed once per nesting level (a 500-branch `elif` chain): again on a deep stack.
+    return supervisor.run_deep(_fix_source, path, source, rules, unsafe)
+
+
+def _fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool) -> FixResult:
     allowed = {SAFE, "unsafe"} if unsafe else {SAFE}
     current = source
     fixed = 0
@@ -114,7 +135,8 @@ def fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool = Fal
                 candidate += "\r"  # libcst drops the last line break of a lone-CR file
             parse(candidate)
         except (ParseFailure, Exception) as exc:
-            reason = f"a fix for {codes} produced code that does not parse ({exc}); file left unchanged"
+            why = "the file nests too deeply" if caused_by_recursion(exc) else describe_exception(exc)
+            reason = f"a fix for {codes} produced code that does not parse ({why}); file left unchanged"
             return _unchanged(path, source, rules, reason)
         if candidate == current:
             return FixResult(current, position_violations(path, analysis, current), fixed)

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from torchlint import registry, supervisor
 from torchlint.discovery import NOTEBOOK_SUFFIX, is_python_path, matches_any
-from torchlint.engine import describe_exception, lint_source
+from torchlint.engine import caused_by_recursion, describe_exception, lint_source
 from torchlint.findings import Finding, internal_finding
 from torchlint.fixing import fix_source
 from torchlint.source import (
@@ -42,7 +42,6 @@ class Job:
     cache_dir: Optional[str] = None  # torchlint/cache.py's folder; None: no cache
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; larger files are skipped (TL000); 0: no cap
     timeout: float = DEFAULT_TIMEOUT  # seconds per file in worker processes; 0: no budget
-    screen: bool = True  # screen files over Python's ast before the libcst parse (torchlint/screens.py)
     screen: bool = True  # screen files over Python's ast before the libcst parse (torchlint/screens.py)
 
 
@@ -86,9 +85,9 @@ def process_file(job: Job, path: str) -> FileResult:
     except RecursionError:
         return FileResult(path, [internal_finding(path, "internal error: the file nests too deeply")])
     except Exception as exc:  # last line of defence: the run goes on
+        if caused_by_recursion(exc):  # never format those: their chains hold deeply nested nodes
+            return FileResult(path, [internal_finding(path, "internal error: the file nests too deeply")])
         return FileResult(path, [internal_finding(path, f"internal error: {describe_exception(exc)}")])
-    finally:
-        engine.SCREENING = screening
     finally:
         engine.SCREENING = screening
 

@@ -35,11 +35,19 @@ DEEP_STACK_BYTES = 512 * 1024 * 1024  # address space only: pages are touched as
 DEEP_RECURSION_LIMIT = 60_000
 
 
+_deep = threading.local()
+
+
+def in_deep_thread() -> bool:
+    return getattr(_deep, "active", False)
+
+
 def run_deep(fn: Callable[..., Any], *args: Any) -> Any:
     """`fn(*args)` on a thread with a deep stack and a recursion limit to match (for child processes)."""
     outcome: List[Any] = []
 
     def target() -> None:
+        _deep.active = True
         try:
             outcome.append((True, fn(*args)))
         except BaseException as exc:  # noqa: B036 - handed back to the caller below
