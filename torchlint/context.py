@@ -91,6 +91,7 @@ class FileContext:
         self._collect_bindings()
         self.names.finish()
         self._cache: Dict[object, object] = {}
+        self._nearest_memo: Dict[object, Dict[int, Optional[cst.CSTNode]]] = {}  # node_types -> id -> ancestor
         # The project model (torchlint.analysis.project.Project) when the file is linted as part of
         # one; None for a lone text.  Rules ask it about other files, never read them themselves.
         self.project = None
@@ -181,12 +182,38 @@ class FileContext:
 
     def enclosing(self, node: cst.CSTNode, node_types, stop: Optional[cst.CSTNode] = None) -> Optional[cst.CSTNode]:
         """The nearest ancestor of one of `node_types`, looking no further up than `stop`."""
+        if stop is None:
+            return self._nearest(node, node_types)
         for ancestor in self.ancestors(node):
             if ancestor is stop:
                 return None
             if isinstance(ancestor, node_types):
                 return ancestor
         return None
+
+    def _nearest(self, node: cst.CSTNode, node_types) -> Optional[cst.CSTNode]:
+        """`enclosing` without `stop`, memoised for every node on the way up (siblings share the walk)."""
+        memo = self._nearest_memo.get(node_types)
+        if memo is None:
+            memo = self._nearest_memo[node_types] = {}
+        parent_of = self._parent
+        visited = []
+        current = node
+        found = None
+        while True:
+            key = id(current)
+            if key in memo:
+                found = memo[key]
+                break
+            visited.append(key)
+            parent = parent_of.get(key)
+            if parent is None or isinstance(parent, node_types):
+                found = parent
+                break
+            current = parent
+        for key in visited:
+            memo[key] = found
+        return found
 
     def scope_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """The function, lambda, class or module whose local names `node` sees."""
