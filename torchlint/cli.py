@@ -437,8 +437,6 @@ def _check(argv: Sequence[str]) -> int:
     status = EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
     if any(is_internal_error(f) for f in findings):
         status = EXIT_ERROR  # torchlint itself failed on some file (a crash, a rule's bug): exit 2, like ruff
-    if any(is_internal_error(f) for f in findings):
-        status = EXIT_ERROR  # torchlint itself failed on some file (a crash, a rule's bug): exit 2, like ruff
 
     if stdin and mode == FIX:
         # Editors read the fixed source from stdout; what remains goes to stderr.
