@@ -44,7 +44,9 @@ class Facts:
         # method name -> called terminals inside that non-dunder method of a class (any depth)
         self.method_calls: Dict[str, Set[str]] = {}
         self.attrs: Set[str] = set()  # `x.a`: a
-        self.direct_method_calls: Set[str] = set()  # ... whose innermost function is a method, not __init__
+        # ... whose innermost function is a method, not __init__, with at most 2 positional arguments,
+        # no `training=` and no `*`/`**` (TL103: a dropout that may default to training=True)
+        self.direct_method_calls: Set[str] = set()
         self.functions: Set[str] = set()  # names of every def
         self.method_names: Set[str] = set()  # defs directly in a class body
         self.classes: Set[str] = set()
@@ -147,7 +149,9 @@ def collect(tree: ast.AST, source: str) -> Facts:
                     if called is None:
                         called = method_calls[deep] = set()
                     called.add(term)
-                if direct:
+                if direct and len(node.args) <= 2 and not any(type(a) is ast.Starred for a in node.args) and not any(
+                    k.arg is None or k.arg == "training" for k in node.keywords
+                ):  # fmt: skip
                     direct_calls.add(term)
             for keyword in node.keywords:
                 if keyword.arg is not None:
