@@ -67,6 +67,11 @@ class Float64NumpyInput(Rule):
     """
     requires_text = (("from_numpy", "tensor"), ("numpy", "astype"))
 
+    def screen(self, facts) -> bool:
+        from torchlint.screens import names_of
+
+        return facts.calls(names_of(*CONVERTERS))  # a torch.from_numpy/tensor/as_tensor call
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):
             data = float64_conversion(ctx, call)
