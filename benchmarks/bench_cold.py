@@ -52,6 +52,46 @@ print(time.process_time() - start, len(texts), sum(t.count("\n") for t in texts)
 """
 
 
+ADMISSION = r"""
+import json, os, sys
+from torchlint import engine, registry
+from torchlint.rule import Rule
+from torchlint.screens import parse_facts
+rules = registry.select_rules(None)
+text = {r.code: 0 for r in rules}
+screened = dict(text)
+kept = out = 0
+for tree in sys.argv[1:]:
+    for d, _, fs in os.walk(tree):
+        for f in fs:
+            if not f.endswith(".py"):
+                continue
+            try:
+                source = open(os.path.join(d, f), encoding="utf-8").read()
+            except (OSError, UnicodeDecodeError):
+                continue
+            lines = source.count("\n")
+            candidates = engine.rules_for(source, rules)
+            facts = parse_facts(source) if candidates else None
+            any_kept = False
+            for rule in candidates:
+                text[rule.code] += lines
+                if facts is None or rule.screen(facts):
+                    screened[rule.code] += lines
+                    any_kept = True
+            kept += any_kept
+            out += not any_kept
+has = {r.code: type(r).screen is not Rule.screen for r in rules}
+print(json.dumps({"text": text, "screened": screened, "has": has, "kept": kept, "out": out}))
+"""
+
+
+def _admission(trees):
+    """Per default rule: lines its text pre-check admits, lines its screen admits (files parsed for it)."""
+    done = subprocess.run([PY, "-c", ADMISSION, *trees], capture_output=True, text=True)
+    return json.loads(done.stdout)
+
+
 def _cpu(command, env=None):
     """CPU seconds of a child process tree (and its output)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -131,8 +171,17 @@ def main(argv=None) -> int:
             row["flake8_tl"], _ = _flake8(trees, True)
         if args.torchfix:
             row["torchfix"], _ = _cpu([args.torchfix, "--select", "ALL", *trees])
+        admission = _admission(trees)
+        row["parsed"], row["screened_out"] = admission["kept"], admission["out"]
         rows.append(row)
         _print([row])
+        print(f"files parsed with screens: {admission['kept']}, screened out (or no rule's text): {admission['out']}")
+        print("lines admitted per default rule (text pre-check -> screen; '(text)': no screen):")
+        text, screened, has = admission["text"], admission["screened"], admission["has"]
+        print("  " + ", ".join(
+            f"{code} {text[code]:,}->{screened[code]:,}{'' if has[code] else ' (text)'}"
+            for code in sorted(text, key=lambda c: -screened[c]) if text[code]
+        ))  # fmt: skip
     print()
     _print(rows)
     return status
