@@ -21,7 +21,7 @@ def test_flake8_reports_with_cli_position_and_message(tmp_path):
     code, out = flake8(tmp_path, BUGGY, "--select", "TL")
     assert code == 1
     [line] = out.splitlines()
-    assert line.startswith("train.py:2:31: TL301 `.view()` merges dimensions")
+    assert line.startswith("train.py:2:31: TL301 `.view()` merges dim")
 
 
 def test_same_findings_as_cli(tmp_path):
