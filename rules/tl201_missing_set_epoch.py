@@ -93,13 +93,18 @@ def iterated_loaders(ctx: FileContext, loop: cst.CSTNode) -> List[IteratedLoader
                 handle = expr if access_path(ctx, expr) else None
                 found.extend(_loaders_from(ctx, expr, path, handle, path))
     for call in _unresolved_calls(ctx, loop.body):
-        remote = _remote_function(ctx, call)
+        remote, looked = None, False
         for index, arg in enumerate(call.args):
             if arg.keyword is not None and arg.keyword.value == "sampler":
                 continue
+            handed = list(_loaders_from(ctx, arg.value, "", arg.value if access_path(ctx, arg.value) else None))
+            if not handed:
+                continue
+            if not looked:  # the callee's file is read only when it is handed such a loader
+                remote, looked = _remote_function(ctx, call), True
             if remote is not None and not _remote_consumes(remote[1], _slot(call, index)):
                 continue  # the other file's function neither iterates it nor hands it on
-            found.extend(_loaders_from(ctx, arg.value, "", arg.value if access_path(ctx, arg.value) else None))
+            found.extend(handed)
     return found
 
 

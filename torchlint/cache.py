@@ -151,6 +151,26 @@ class Cache:
         except (OSError, TypeError, ValueError):
             pass
 
+    def get_names(self, digest: str) -> Optional[dict]:
+        """A module's bindings table (summaries.names_table), cached apart from its full summary."""
+        if not _is_digest(digest):
+            return None
+        data = _read_json(self._summary_path(digest)[: -len(".json")] + ".names.json")
+        if not isinstance(data, dict) or data.get("v") != _names_version():
+            return None
+        table = data.get("table")
+        ok = isinstance(table, dict) and isinstance(table.get("names"), dict) and isinstance(table.get("stars"), list)
+        return table if ok else None
+
+    def put_names(self, digest: str, table: dict) -> None:
+        if not _is_digest(digest) or not self._ensure():
+            return
+        path = self._summary_path(digest)[: -len(".json")] + ".names.json"
+        try:
+            _write_atomically(path, json.dumps({"v": _names_version(), "table": table}, separators=(",", ":")).encode())
+        except (OSError, TypeError, ValueError):
+            pass
+
     # -- findings -----------------------------------------------------------------------------
     def _pack_path(self, key: str) -> str:
         return os.path.join(self.base, "findings", f"{key}.json")
@@ -208,6 +228,12 @@ def _files_by_age(folder: str) -> List[str]:
     except OSError:
         return []
     return sorted(names, key=_mtime)
+
+
+def _names_version() -> int:
+    from torchlint.analysis.summaries import SUMMARY_VERSION
+
+    return SUMMARY_VERSION
 
 
 def _is_digest(digest) -> bool:

@@ -59,6 +59,7 @@ from torchlint.analysis import summaries as S
 
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _MAX_DEPTH = 8
+_MAX_PARSED = 64  # parses of modules whose bindings were read, kept in case their summary is asked for
 _NAMESPACE = os.sep  # a namespace package is named by its directory path plus os.sep
 _BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
 
@@ -121,6 +122,8 @@ class Project:
         self._recording: Optional[Dict[str, Optional[str]]] = None
         self._resolving: Set[Tuple[str, str]] = set()
         self._lookups: Dict[Tuple[str, str], Tuple[Optional[Symbol], Dict[str, Optional[str]]]] = {}
+        self._tables: Dict[str, Optional[dict]] = {}  # bindings of modules not (yet) summarised
+        self._parsed: Dict[str, object] = {}  # their parses, kept for a summary asked for later
         self.summarised = 0  # summaries computed by a parse (not from the cache): for benchmarks
 
     @classmethod
@@ -189,43 +192,78 @@ class Project:
         ctx = self._contexts.get(path)
         if ctx is not None:
             return S.summarise(ctx)
-        if path in self._summaries:
-            if self._recording is not None:
-                self._record(path, self.hash_of(path))
-            return self._summaries[path]
-        summary = self._load(path)
-        self._summaries[path] = summary
         self._record(path, self.hash_of(path))
-        return summary
+        if path not in self._summaries:
+            self._summaries[path] = self._load(path)
+        return self._summaries[path]
 
-    def _load(self, path: str) -> Optional[dict]:
-        from torchlint.source import SourceError, read_source
-
+    def _read(self, path: str) -> Optional[Tuple[str, bytes]]:
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
         except OSError:
             return None
-        digest = self._hashes.setdefault(path, content_hash(data))
+        return self._hashes.setdefault(path, content_hash(data)), data
+
+    def _load(self, path: str) -> Optional[dict]:
+        read = self._read(path)
+        if read is None:
+            return None
+        digest = read[0]
         if self.cache is not None:
             cached = self.cache.get_summary(digest)
             if cached is not None:
                 return cached
-        try:
-            text = read_source(path).text
-        except SourceError:
-            return None
-        summary = summarise_text(path, text)
+        ctx = self._parsed.pop(path, None) or _parse(path)
+        summary = _summarise_safely(ctx) if ctx is not None else None
         self.summarised += 1
         if summary is not None and self.cache is not None:
             self.cache.put_summary(digest, summary)
         return summary
 
     def _names(self, path: str) -> Optional[dict]:
+        """A module's bindings only ("names", "stars", "all"): cheaper than its summary when not cached."""
         ctx = self._contexts.get(path)
         if ctx is not None:
             return S.names_table(ctx)
-        return self.summary(path)
+        if path in self._summaries or not self.enabled:
+            return self.summary(path)
+        self._record(path, self.hash_of(path))
+        if path not in self._tables:
+            self._tables[path] = self._load_names(path)
+        return self._tables[path]
+
+    def _load_names(self, path: str) -> Optional[dict]:
+        read = self._read(path)
+        if read is None:
+            return None
+        digest = read[0]
+        if self.cache is not None:
+            cached = self.cache.get_summary(digest)
+            if cached is not None:
+                self._summaries[path] = cached
+                return cached
+            names = self.cache.get_names(digest)
+            if names is not None:
+                return names
+        from torchlint.source import SourceError, read_source
+
+        try:
+            table = S.names_table_of_source(read_source(path).text)  # Python's parser: a tenth of libcst's
+        except (SourceError, Exception):  # a table is an optimisation of what rules may see: never an error
+            table = None
+        if table is None:
+            ctx = _parse(path)
+            if ctx is None:
+                self._summaries[path] = None
+                return None
+            table = S.names_table(ctx)
+            if len(self._parsed) >= _MAX_PARSED:
+                self._parsed.pop(next(iter(self._parsed)))
+            self._parsed[path] = ctx  # the full summary, if asked for later, needs no second parse
+        if self.cache is not None:
+            self.cache.put_names(digest, table)
+        return table
 
     # -- modules -------------------------------------------------------------------------------
     def module_name(self, path: str) -> str:
@@ -548,7 +586,13 @@ class Project:
 
     # -- calls and values ------------------------------------------------------------------------
     def call_target(self, ctx, call) -> Optional[Symbol]:
-        """The first-party function (or class) an imported callee names, or None."""
+        """The first-party function (or class) an imported callee names, or None (memoised per file)."""
+        known = ctx.memo("project.call_targets", dict)
+        if id(call) not in known:
+            known[id(call)] = self._call_target(ctx, call)
+        return known[id(call)]
+
+    def _call_target(self, ctx, call) -> Optional[Symbol]:
         from torchlint.names import dotted_name
 
         spelled = dotted_name(call.func)
@@ -743,6 +787,28 @@ class Project:
             elif isinstance(slot, str) and slot in params:
                 bound.add(slot)
         return bound
+
+
+def _parse(path: str):
+    """A FileContext for a module file, or None (unreadable, unparsable: unknown, never an error)."""
+    from torchlint.context import FileContext
+    from torchlint.engine import ParseFailure, parse
+    from torchlint.source import SourceError, read_source
+
+    try:
+        text = read_source(path).text
+        return FileContext(path, text, parse(text))
+    except (SourceError, ParseFailure, RecursionError):
+        return None
+    except Exception:
+        return None
+
+
+def _summarise_safely(ctx) -> Optional[dict]:
+    try:
+        return S.summarise(ctx)
+    except Exception:  # RecursionError included: a summary only adds to what rules may see
+        return None
 
 
 def summarise_text(path: str, text: str) -> Optional[dict]:
