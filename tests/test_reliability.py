@@ -212,3 +212,31 @@ def test_the_flake8_plugin_survives_a_crash_and_keeps_the_budget(monkeypatch, ru
     monkeypatch.setattr(torchlint.runner, "DEFAULT_TIMEOUT", 0.5)
     checker = TorchlintChecker(None, "train.py", BUGGY.splitlines(keepends=True))
     assert [text for _, _, text, _ in checker.run()] == [message]
+
+
+@pytest.mark.parametrize("reason", ["skipped: analysis took longer than 20 s (the timeout setting)",
+                                    "the parser crashed (nesting too deep?)", "internal error: ValueError: x"])
+def test_a_timeout_or_crash_is_never_served_from_the_cache(tmp_path, reason):  # a loaded machine must not stick
+    from torchlint.cache import Cache, RunCache
+    from torchlint.findings import internal_finding
+    from torchlint.runner import FileResult
+
+    path = str(tmp_path / "slow.py")
+    (tmp_path / "slow.py").write_text(BUGGY)
+    cache = Cache(str(tmp_path / "cache"))
+    RunCache(cache, {"k": 1}, [path]).store([FileResult(path, [internal_finding(path, reason)], deps={})])
+    assert RunCache(cache, {"k": 1}, [path]).misses == [path]
+    RunCache(cache, {"k": 1}, [path]).store([FileResult(path, [], deps={})])  # a clean result is cached
+    assert RunCache(cache, {"k": 1}, [path]).misses == []
+
+
+@POSIX
+def test_the_project_model_never_opens_a_fifo(tmp_path):  # `import x` where x.py is a FIFO must not block
+    os.mkfifo(tmp_path / "x.py")
+    script = (
+        "import sys\nfrom torchlint.analysis.project import Project\n"
+        f"p = Project([{str(tmp_path)!r}])\nf = {str(tmp_path / 'x.py')!r}\n"
+        "print(p.hash_of(f), p.summary(f))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "None None", result.stderr

@@ -335,14 +335,14 @@ class RunCache:
 
     def store(self, results) -> None:
         """Remember the findings of freshly linted files (not those a crash or timeout cut short)."""
-        from torchlint.runner import is_internal_error
+        from torchlint.runner import is_transient
 
         updates = {}
         for result in results:
             full = self.absolute.get(result.path)
             digest = self.hashes.get(full) if full else None
             deps = getattr(result, "deps", None)
-            if digest is None or deps is None or any(is_internal_error(f) for f in result.findings):
+            if digest is None or deps is None or any(is_transient(f) for f in result.findings):
                 continue
             updates[full] = entry(digest, deps, result.findings)
         self.cache.save_findings(self.key, updates)

@@ -178,8 +178,16 @@ CRASH_REASON = "the parser crashed (nesting too deep?)"
 _INTERNAL_PREFIXES = ("could not analyse: internal error", f"could not analyse: {CRASH_REASON}")
 
 
+_TIMEOUT_PREFIX = "could not analyse: skipped: analysis took longer than"
+
+
 def is_internal_error(finding: Finding) -> bool:
     return finding.code == "TL000" and finding.message.startswith(_INTERNAL_PREFIXES)
+
+
+def is_transient(finding: Finding) -> bool:
+    """A crash or an overrun: the next run may well succeed, so it is never cached."""
+    return is_internal_error(finding) or (finding.code == "TL000" and finding.message.startswith(_TIMEOUT_PREFIX))
 
 
 def _failed(job: Job, path: str, how: str, exitcode: Optional[int]) -> FileResult:

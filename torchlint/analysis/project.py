@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
@@ -105,6 +106,17 @@ def find_root(path: str) -> str:
     return root
 
 
+def _read_regular(path: str) -> Optional[bytes]:
+    """The bytes of a regular file; None for anything else (a FIFO would block, /dev/zero never end)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
 class Project:
     """First-party modules of the linted program, summarised on demand (see module docstring)."""
 
@@ -155,11 +167,8 @@ class Project:
     def hash_of(self, path: str) -> Optional[str]:
         """Content hash of a file (None if unreadable), read once per project."""
         if path not in self._hashes:
-            try:
-                with open(path, "rb") as handle:
-                    self._hashes[path] = content_hash(handle.read())
-            except OSError:
-                self._hashes[path] = None
+            data = _read_regular(path)
+            self._hashes[path] = None if data is None else content_hash(data)
         return self._hashes[path]
 
     def set_hash(self, path: str, digest: str) -> None:
@@ -198,10 +207,8 @@ class Project:
         return self._summaries[path]
 
     def _read(self, path: str) -> Optional[Tuple[str, bytes]]:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError:
+        data = _read_regular(path)
+        if data is None:
             return None
         return self._hashes.setdefault(path, content_hash(data)), data
 
