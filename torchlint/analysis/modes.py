@@ -26,15 +26,15 @@ from typing import Dict, List, Optional, Sequence, Set
 
 import libcst as cst
 
-from torchlint import tables
 from torchlint.analysis.dataflow import attribute_assignments, local_assignments, reaching_assignments, self_name
 from torchlint.analysis.facts import bind_arguments, resolve_call, same_file_class
 from torchlint.analysis.facts import call_sites as facts_call_sites
+from torchlint.analysis.modules import DEPENDENT, INDEPENDENT, UNRESOLVED, nn_class_status, nn_classes
+from torchlint.analysis.modules import literal_bool as _literal_bool
 from torchlint.context import FileContext
 from torchlint.names import dotted_name
 
 EVAL, TRAIN, UNKNOWN = "eval", "train", "unknown"
-DEPENDENT, INDEPENDENT, UNRESOLVED = "dependent", "independent", "unresolved"
 
 _MAX_DEPTH = 4
 # Methods that return the module itself: `model.to(device).eval()` sets `model`'s mode.
@@ -180,12 +180,6 @@ def own_calls(ctx: FileContext, root: cst.CSTNode) -> List[cst.Call]:
         return [c for c in calls if not inside_nested_scope(ctx, c, root)]
 
     return ctx.memo(("modes.own_calls", id(root)), compute)
-
-
-def _literal_bool(node: cst.BaseExpression) -> Optional[bool]:
-    if isinstance(node, cst.Name) and node.value in ("True", "False"):
-        return node.value == "True"
-    return None
 
 
 def direct_mode_kind(call: cst.Call) -> Optional[str]:
@@ -363,140 +357,6 @@ param_names = _param_names
 
 
 # -- does the model care about its mode? --------------------------------------------------
-def _nn_classes() -> Dict[str, dict]:
-    return tables.load("nn_modules")["classes"]
-
-
-def _default_bool(default: Optional[str]) -> Optional[bool]:
-    return {"True": True, "False": False}.get(default or "")
-
-
-def nn_class_status(ctx: FileContext, call: cst.Call, qualified: str) -> Optional[str]:
-    """DEPENDENT/INDEPENDENT for a torch.nn layer constructor (its flags and numeric thresholds such
-    as `dropout=0`/`num_layers=1` considered); None if not one.  A loss never depends on the mode."""
-    entry = _nn_classes().get(qualified)
-    if entry is None:
-        return None
-    if entry.get("loss"):
-        return INDEPENDENT
-    if entry.get("container"):
-        return None  # decided by what it contains
-    if entry.get("thresholds"):
-        return _threshold_status(ctx, call, entry)
-    variants = entry.get("variants") or []
-    if not variants:
-        return DEPENDENT if entry.get("mode_dependent") else INDEPENDENT
-    defaults = {p["name"]: _default_bool(p["default"]) for p in entry.get("init", [])}
-    given = _given_arguments(call, entry)
-    if given is None:
-        return UNRESOLVED
-    given = {name: _literal_bool(value) if _literal_bool(value) is not None else "?" for name, value in given.items()}
-    outcomes = set()
-    for variant in variants:
-        if all(given.get(flag, defaults.get(flag)) in (value, "?") for flag, value in variant["args"].items()):
-            outcomes.add(bool(variant["mode_dependent"]))
-    if outcomes == {True}:
-        return DEPENDENT
-    if outcomes == {False}:
-        return INDEPENDENT
-    return UNRESOLVED
-
-
-def _given_arguments(call: cst.Call, entry: dict) -> Optional[Dict[str, cst.BaseExpression]]:
-    """Constructor parameter -> argument expression, or None when `*args`/`**kwargs` hide some."""
-    positional = [p["name"] for p in entry.get("init", []) if not p["keyword_only"]]
-    given: Dict[str, cst.BaseExpression] = {}
-    for index, arg in enumerate(call.args):
-        if arg.star:
-            return None
-        name = arg.keyword.value if arg.keyword else (positional[index] if index < len(positional) else None)
-        if name is not None:
-            given[name] = arg.value
-    return given
-
-
-def _literal_number(node: cst.BaseExpression) -> Optional[float]:
-    if isinstance(node, (cst.Integer, cst.Float)):
-        return float(node.evaluated_value)
-    return None
-
-
-def _threshold_sides(ctx: FileContext, node: cst.BaseExpression, low: float) -> Set[str]:
-    """Which side of the measured low point a constructor argument falls on: {"low"}, {"high"} or both.
-
-    A literal decides; so does a local assigned one literal, a name tested true around the call
-    (`if dropout: layers.append(nn.Dropout(dropout))`), and a parameter whose literal default is
-    above the low point (`def __init__(self, p=0.1)`: dropout is meant to be on).  A parameter
-    defaulting to 0 (`drop_rate=0.`) or any other expression may be either.
-    """
-    value = _literal_number(node)
-    if value is not None:
-        return {"low" if value <= low else "high"}
-    if not isinstance(node, cst.Name):
-        return {"low", "high"}
-    if _tested_true_around(ctx, node):
-        return {"high"}
-    reaching = reaching_assignments(ctx, node)
-    if reaching:
-        only = reaching[0]
-        value = _literal_number(only.value) if len(reaching) == 1 and only.unconditional and only.value else None
-        return {"low" if value <= low else "high"} if value is not None else {"low", "high"}
-    function = ctx.enclosing(node, (cst.FunctionDef,))
-    if function is not None and node.value in _param_names(function):
-        params = function.params
-        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-            if param.name.value == node.value and param.default is not None:
-                value = _literal_number(param.default)
-                if value is not None and value > low:
-                    return {"high"}
-    return {"low", "high"}
-
-
-def _tested_true_around(ctx: FileContext, name: cst.Name) -> bool:
-    """`if dropout:` / `if p > 0:` around the use (in the branch taken when the test holds)."""
-    for ancestor in ctx.ancestors(name):
-        if isinstance(ancestor, cst.FunctionDef):
-            return False
-        if isinstance(ancestor, cst.If) and ctx.contains(ancestor.body, name):
-            test = ancestor.test
-            if isinstance(test, cst.Name) and test.value == name.value:
-                return True
-            if isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and \
-                    test.left.value == name.value and len(test.comparisons) == 1:  # fmt: skip
-                target = test.comparisons[0]
-                if isinstance(target.operator, cst.GreaterThan) and _literal_number(target.comparator) == 0:
-                    return True
-    return False
-
-
-def _threshold_status(ctx: FileContext, call: cst.Call, entry: dict) -> str:
-    """`nn.LSTM(..., num_layers=2, dropout=0.3)`: the measured variant each value falls in (a value
-    <= the measured low point behaves as there, a larger one as at the high point); a value we
-    cannot read may fall on either side."""
-    given = _given_arguments(call, entry)
-    if given is None:
-        return UNRESOLVED
-    defaults = {p["name"]: p["default"] for p in entry.get("init", [])}
-    allowed: Dict[str, Set[float]] = {}
-    for name, points in entry["thresholds"].items():
-        if name in given:
-            sides = _threshold_sides(ctx, given[name], points["low"])
-        elif defaults.get(name):
-            sides = _threshold_sides(ctx, cst.parse_expression(defaults[name]), points["low"])
-        else:
-            sides = {"low", "high"}
-        allowed[name] = {points[side] for side in sides}
-    outcomes = {
-        bool(variant["mode_dependent"]) for variant in entry.get("threshold_variants", [])
-        if all(variant["args"][name] in values for name, values in allowed.items())
-    }  # fmt: skip
-    if outcomes == {True}:
-        return DEPENDENT
-    if outcomes == {False}:
-        return INDEPENDENT
-    return UNRESOLVED
-
-
 @dataclass(frozen=True)
 class Status:
     verdict: str  # DEPENDENT, INDEPENDENT or UNRESOLVED
@@ -571,8 +431,8 @@ def _base_status(ctx: FileContext, base: cst.BaseExpression, depth: int) -> Stat
     if ctx.is_name(base, "torch.nn.Module") or dotted_name(base) == "object":
         return _INDEPENDENT
     qualified = ctx.qualified_name(base)
-    if qualified is not None and qualified in _nn_classes():
-        entry = _nn_classes()[qualified]
+    if qualified is not None and qualified in nn_classes():
+        entry = nn_classes()[qualified]
         return Status(DEPENDENT if entry.get("mode_dependent") else INDEPENDENT)
     if isinstance(base, cst.Name):
         other = same_file_class(ctx, base.value)
@@ -687,7 +547,7 @@ def _constructed_status(ctx: FileContext, call: cst.Call, depth: int) -> Status:
         return model_status(ctx, func.value, depth + 1)
     qualified = ctx.call_name(call)
     if qualified is not None:
-        entry = _nn_classes().get(qualified)
+        entry = nn_classes().get(qualified)
         if entry is not None and entry.get("container"):
             return _container_status(ctx, call, qualified, depth)
         status = nn_class_status(ctx, call, qualified)

@@ -10,6 +10,10 @@
 - `torch_module_state(ctx, call)`: for a call constructing a `torch.nn` class, whether the
   instance owns parameters/buffers or depends on train/eval mode (from the nn_modules table,
   reading literal boolean flags such as `affine=False`), or None when it cannot be told.
+- `nn_class_status(ctx, call, qualified)`: DEPENDENT/INDEPENDENT/UNRESOLVED for a `torch.nn` layer
+  constructor (dropout, batch norm, recurrent dropout...; flags and numeric thresholds such as
+  `dropout=0`/`num_layers=1` read), the one answer to "does this layer care about train/eval mode"
+  that modes.py (TL601/TL602) and summaries.py build on.
 - `project_class_builds_state(ctx, class_def)`: a project module whose `__init__` builds such
   layers (or registers parameters/buffers, or derives from a stateful torch class).
 """
@@ -22,7 +26,8 @@ from typing import Dict, FrozenSet, List, Optional, Set
 import libcst as cst
 
 from torchlint import tables
-from torchlint.analysis.dataflow import self_name
+from torchlint.analysis.dataflow import reaching_assignments, self_name
+from torchlint.analysis.facts import param_names
 from torchlint.context import FileContext
 
 MODULE_BASES = ("torch.nn.Module",)
@@ -191,8 +196,11 @@ class State:
     stateless: bool  # no variant has any state
 
 
-def bind_arguments(call: cst.Call, params: List[dict]) -> Optional[Dict[str, cst.BaseExpression]]:
-    """Constructor parameter name -> argument expression; None when `*args`/`**kw` hide it."""
+def bind_arguments(
+    call: cst.Call, params: List[dict], lenient: bool = False
+) -> Optional[Dict[str, cst.BaseExpression]]:
+    """Constructor parameter name -> argument expression; None when `*args`/`**kw` hide it, or (unless
+    `lenient`, which drops them) when there are more positional arguments than positional parameters."""
     bound: Dict[str, cst.BaseExpression] = {}
     positional = [p for p in params if not p["keyword_only"]]
     index = 0
@@ -201,15 +209,17 @@ def bind_arguments(call: cst.Call, params: List[dict]) -> Optional[Dict[str, cst
             return None
         if arg.keyword is None:
             if index >= len(positional):
-                return None
-            bound[positional[index]["name"]] = arg.value
+                if not lenient:
+                    return None
+            else:
+                bound[positional[index]["name"]] = arg.value
             index += 1
         else:
             bound[arg.keyword.value] = arg.value
     return bound
 
 
-def _literal_bool(node: cst.BaseExpression) -> Optional[bool]:
+def literal_bool(node: cst.BaseExpression) -> Optional[bool]:
     if isinstance(node, cst.Name) and node.value in ("True", "False"):
         return node.value == "True"
     return None
@@ -229,7 +239,7 @@ def torch_module_state(ctx: FileContext, call: cst.Call) -> Optional[State]:
     choices = {}
     for flag in entry["flags"]:
         if flag in bound:
-            value = _literal_bool(bound[flag])
+            value = literal_bool(bound[flag])
             choices[flag] = (value,) if value is not None else (False, True)
     kinds_per_variant = []
     for variant in entry["variants"]:
@@ -251,6 +261,127 @@ def _is_default(entry: dict, flag: str, value: bool) -> bool:
 
 def is_zero_literal(node: cst.BaseExpression) -> bool:
     return isinstance(node, (cst.Integer, cst.Float)) and float(node.value) == 0.0
+
+
+# -- does a torch.nn construction depend on train/eval mode? ------------------------------------
+DEPENDENT, INDEPENDENT, UNRESOLVED = "dependent", "independent", "unresolved"
+
+
+def _default_bool(default: Optional[str]) -> Optional[bool]:
+    return {"True": True, "False": False}.get(default or "")
+
+
+def nn_class_status(ctx: FileContext, call: cst.Call, qualified: str) -> Optional[str]:
+    """DEPENDENT/INDEPENDENT for a torch.nn layer constructor (its flags and numeric thresholds such
+    as `dropout=0`/`num_layers=1` considered); None if not one.  A loss never depends on the mode."""
+    entry = nn_classes().get(qualified)
+    if entry is None:
+        return None
+    if entry.get("loss"):
+        return INDEPENDENT
+    if entry.get("container"):
+        return None  # decided by what it contains
+    if entry.get("thresholds"):
+        return _threshold_status(ctx, call, entry)
+    variants = entry.get("variants") or []
+    if not variants:
+        return DEPENDENT if entry.get("mode_dependent") else INDEPENDENT
+    defaults = {p["name"]: _default_bool(p["default"]) for p in entry.get("init", [])}
+    given = bind_arguments(call, entry.get("init", []), lenient=True)
+    if given is None:
+        return UNRESOLVED
+    given = {name: literal_bool(value) if literal_bool(value) is not None else "?" for name, value in given.items()}
+    outcomes = set()
+    for variant in variants:
+        if all(given.get(flag, defaults.get(flag)) in (value, "?") for flag, value in variant["args"].items()):
+            outcomes.add(bool(variant["mode_dependent"]))
+    if outcomes == {True}:
+        return DEPENDENT
+    if outcomes == {False}:
+        return INDEPENDENT
+    return UNRESOLVED
+
+
+def _literal_number(node: cst.BaseExpression) -> Optional[float]:
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return float(node.evaluated_value)
+    return None
+
+
+def _threshold_sides(ctx: FileContext, node: cst.BaseExpression, low: float) -> Set[str]:
+    """Which side of the measured low point a constructor argument falls on: {"low"}, {"high"} or both.
+
+    A literal decides; so does a local assigned one literal, a name tested true around the call
+    (`if dropout: layers.append(nn.Dropout(dropout))`), and a parameter whose literal default is
+    above the low point (`def __init__(self, p=0.1)`: dropout is meant to be on).  A parameter
+    defaulting to 0 (`drop_rate=0.`) or any other expression may be either.
+    """
+    value = _literal_number(node)
+    if value is not None:
+        return {"low" if value <= low else "high"}
+    if not isinstance(node, cst.Name):
+        return {"low", "high"}
+    if _tested_true_around(ctx, node):
+        return {"high"}
+    reaching = reaching_assignments(ctx, node)
+    if reaching:
+        only = reaching[0]
+        value = _literal_number(only.value) if len(reaching) == 1 and only.unconditional and only.value else None
+        return {"low" if value <= low else "high"} if value is not None else {"low", "high"}
+    function = ctx.enclosing(node, (cst.FunctionDef,))
+    if function is not None and node.value in param_names(function):
+        params = function.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.name.value == node.value and param.default is not None:
+                value = _literal_number(param.default)
+                if value is not None and value > low:
+                    return {"high"}
+    return {"low", "high"}
+
+
+def _tested_true_around(ctx: FileContext, name: cst.Name) -> bool:
+    """`if dropout:` / `if p > 0:` around the use (in the branch taken when the test holds)."""
+    for ancestor in ctx.ancestors(name):
+        if isinstance(ancestor, cst.FunctionDef):
+            return False
+        if isinstance(ancestor, cst.If) and ctx.contains(ancestor.body, name):
+            test = ancestor.test
+            if isinstance(test, cst.Name) and test.value == name.value:
+                return True
+            if isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and \
+                    test.left.value == name.value and len(test.comparisons) == 1:  # fmt: skip
+                target = test.comparisons[0]
+                if isinstance(target.operator, cst.GreaterThan) and _literal_number(target.comparator) == 0:
+                    return True
+    return False
+
+
+def _threshold_status(ctx: FileContext, call: cst.Call, entry: dict) -> str:
+    """`nn.LSTM(..., num_layers=2, dropout=0.3)`: the measured variant each value falls in (a value
+    <= the measured low point behaves as there, a larger one as at the high point); a value we
+    cannot read may fall on either side."""
+    given = bind_arguments(call, entry.get("init", []), lenient=True)
+    if given is None:
+        return UNRESOLVED
+    defaults = {p["name"]: p["default"] for p in entry.get("init", [])}
+    allowed: Dict[str, Set[float]] = {}
+    for name, points in entry["thresholds"].items():
+        if name in given:
+            sides = _threshold_sides(ctx, given[name], points["low"])
+        elif defaults.get(name):
+            sides = _threshold_sides(ctx, cst.parse_expression(defaults[name]), points["low"])
+        else:
+            sides = {"low", "high"}
+        allowed[name] = {points[side] for side in sides}
+    outcomes = {
+        bool(variant["mode_dependent"]) for variant in entry.get("threshold_variants", [])
+        if all(variant["args"][name] in values for name, values in allowed.items())
+    }  # fmt: skip
+    if outcomes == {True}:
+        return DEPENDENT
+    if outcomes == {False}:
+        return INDEPENDENT
+    return UNRESOLVED
 
 
 # -- project module classes -------------------------------------------------------------------
@@ -328,7 +459,8 @@ def project_class_builds_state(ctx: FileContext, class_def: cst.ClassDef) -> boo
 
 
 __all__ = [
-    "LIGHTNING_MODULES", "MODE", "PARAMETERS", "BUFFERS", "STATE_KINDS", "State", "bind_arguments",
+    "DEPENDENT", "INDEPENDENT", "LIGHTNING_MODULES", "MODE", "UNRESOLVED", "literal_bool", "nn_class_status",
+    "PARAMETERS", "BUFFERS", "STATE_KINDS", "State", "bind_arguments",
     "forward_only_code", "forward_only_function_around", "is_module_class", "is_zero_literal", "methods",
     "module_classes", "nn_classes", "project_base_classes", "project_class_builds_state",
     "project_class_called", "torch_module_state",
