@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterator, List, Optional
+from typing import Iterator, Optional
 
 import libcst as cst
 
-from torchlint.analysis.dataflow import (
-    attribute_assignments,
-    reaching_assignments,
-    reaching_attribute_assignments,
-    self_name,
-)
+from torchlint.analysis.objects import ALWAYS, direct_wrapper_evidence
 from torchlint.context import FileContext
 from torchlint.rule import Rule, Violation
 
@@ -22,17 +16,8 @@ JIT_ENTRY_POINTS = {
     "torch.jit.trace": "func",
     "torch.jit.trace_module": "mod",
 }
-WRAPPERS = ("torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel")
-
-ALWAYS, SOMETIMES = "always", "sometimes"
-
-
-@dataclass
-class WrapperEvidence:
-    """Whether the scripted object is a data-parallel wrapper, and the wrapper calls seen."""
-
-    how_often: str  # ALWAYS or SOMETIMES
-    wrapper_calls: List[cst.Call] = field(default_factory=list)
+# What counts as a wrapper, and where the wrapped value comes from, is objects.py's
+# (`direct_wrapper_evidence`): one assignment deep, `self.<attr>` by the method's own assignments first.
 
 
 class ScriptDataParallel(Rule):
@@ -85,7 +70,7 @@ class ScriptDataParallel(Rule):
             target = module_argument(call, JIT_ENTRY_POINTS[entry])
             if target is None:
                 continue
-            evidence = wrapper_evidence(ctx, target.value)
+            evidence = direct_wrapper_evidence(ctx, target.value)
             if evidence is None:
                 continue
             where = "" if evidence.how_often == ALWAYS else " on some paths"
@@ -105,47 +90,3 @@ def module_argument(call: cst.Call, keyword: str) -> Optional[cst.Arg]:
             return arg
     first = call.args[0] if call.args else None
     return first if first is not None and first.keyword is None and not first.star else None
-
-
-def _is_wrapper_call(ctx: FileContext, node: Optional[cst.BaseExpression]) -> bool:
-    return isinstance(node, cst.Call) and ctx.is_name(node.func, *WRAPPERS)
-
-
-def wrapper_evidence(ctx: FileContext, node: cst.BaseExpression) -> Optional[WrapperEvidence]:
-    """Is `node` a DataParallel/DDP wrapper always, on some paths, or (None) not that we can see?"""
-    if _is_wrapper_call(ctx, node):
-        return WrapperEvidence(ALWAYS, [node])
-    if isinstance(node, cst.Name):
-        reaching = reaching_assignments(ctx, node)
-        wrappers = [a.value for a in reaching if _is_wrapper_call(ctx, a.value)]
-        if not wrappers:
-            return None
-        always = len(wrappers) == len(reaching) and reaching[-1].unconditional
-        return WrapperEvidence(ALWAYS if always else SOMETIMES, wrappers)
-    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
-        if node.value.value != self_name(ctx, node):
-            return None
-        return _attribute_evidence(ctx, node)
-    return None
-
-
-def _attribute_evidence(ctx: FileContext, node: cst.Attribute) -> Optional[WrapperEvidence]:
-    """`self.m`: the method's own assignments before the use decide first; only when they leave the
-    value open do the assignments elsewhere in the class count (and then only as "sometimes")."""
-    reaching = reaching_attribute_assignments(ctx, node)
-    own_wrappers = [a.value for a in reaching if _is_wrapper_call(ctx, a.value)]
-    if reaching and reaching[-1].unconditional:
-        if not own_wrappers:
-            return None
-        return WrapperEvidence(ALWAYS if len(own_wrappers) == len(reaching) else SOMETIMES, own_wrappers)
-    method = ctx.enclosing(node, (cst.FunctionDef,))
-    if method is not None and method.name.value == "__init__":
-        # Nothing before this point of `__init__` wrapped it (later methods run after `__init__`).
-        return WrapperEvidence(SOMETIMES, own_wrappers) if own_wrappers else None
-    class_def = ctx.enclosing(node, (cst.ClassDef,))
-    assigned = attribute_assignments(ctx, class_def, node.attr.value) if class_def else []
-    wrappers = [a.value for a in assigned if _is_wrapper_call(ctx, a.value)]
-    if not wrappers:
-        return None
-    always = len(wrappers) == len(assigned) and not reaching
-    return WrapperEvidence(ALWAYS if always else SOMETIMES, wrappers)

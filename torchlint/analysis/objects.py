@@ -7,7 +7,8 @@ says whether all of them are of the kind (ALWAYS), only some (SOMETIMES), or non
 can see (None: stay silent).  A name whose value may come from outside (a parameter, a
 global) is never ALWAYS.
 
-- `wrapper_evidence`: `nn.DataParallel(...)` / `DistributedDataParallel(...)`.
+- `wrapper_evidence`: `nn.DataParallel(...)` / `DistributedDataParallel(...)`.  `direct_evidence` /
+  `direct_wrapper_evidence` look one assignment deep only (TL501's question).
 - `module_evidence`: an `nn.Module` instance: a `torch.nn` class, a module class of this file,
   a `torchvision.models` / `timm.create_model` model, a wrapper, `m.to(...)`/`.cuda()`/... of
   one, or `w.module` of a wrapper.
@@ -27,7 +28,13 @@ from typing import Callable, List, Optional
 
 import libcst as cst
 
-from torchlint.analysis.dataflow import attribute_assignments, local_assignments, reaching_assignments, self_name
+from torchlint.analysis.dataflow import (
+    attribute_assignments,
+    local_assignments,
+    reaching_assignments,
+    reaching_attribute_assignments,
+    self_name,
+)
 from torchlint.analysis.facts import param_names, resolve_call
 from torchlint.analysis.modules import is_module_class, nn_classes, project_base_classes, project_class_called
 from torchlint.context import FileContext
@@ -119,6 +126,53 @@ def is_wrapper_call(ctx: FileContext, node: cst.BaseExpression, depth: int = 0) 
 
 def wrapper_evidence(ctx: FileContext, node: cst.BaseExpression) -> Optional[Evidence]:
     return evidence(ctx, node, is_wrapper_call)
+
+
+def direct_evidence(ctx: FileContext, node: cst.BaseExpression, is_kind: Predicate) -> Optional[Evidence]:
+    """Like `evidence`, but one step only: `node` itself, or the values assigned to it (a name's
+    reaching assignments; `self.<attr>`'s), each judged by `is_kind` without following further
+    names or calls.  For `self.<attr>` the method's own assignments before the use decide first;
+    only when they leave the value open do the assignments elsewhere in the class count (and
+    then never as ALWAYS when the method assigns it too).  TL501 asks this of wrappers."""
+    if is_kind(ctx, node, 0):
+        return Evidence(ALWAYS, [node])
+    if isinstance(node, cst.Name):
+        reaching = reaching_assignments(ctx, node)
+        values = [a.value for a in reaching if a.value is not None and is_kind(ctx, a.value, 0)]
+        if not values:
+            return None
+        always = len(values) == len(reaching) and reaching[-1].unconditional
+        return Evidence(ALWAYS if always else SOMETIMES, values)
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        if node.value.value != self_name(ctx, node):
+            return None
+        return _direct_attribute_evidence(ctx, node, is_kind)
+    return None
+
+
+def _direct_attribute_evidence(ctx: FileContext, node: cst.Attribute, is_kind: Predicate) -> Optional[Evidence]:
+    reaching = reaching_attribute_assignments(ctx, node)
+    own = [a.value for a in reaching if a.value is not None and is_kind(ctx, a.value, 0)]
+    if reaching and reaching[-1].unconditional:
+        if not own:
+            return None
+        return Evidence(ALWAYS if len(own) == len(reaching) else SOMETIMES, own)
+    method = ctx.enclosing(node, (cst.FunctionDef,))
+    if method is not None and method.name.value == "__init__":
+        # Nothing before this point of `__init__` set it (later methods run after `__init__`).
+        return Evidence(SOMETIMES, own) if own else None
+    class_def = ctx.enclosing(node, (cst.ClassDef,))
+    assigned = attribute_assignments(ctx, class_def, node.attr.value) if class_def else []
+    values = [a.value for a in assigned if a.value is not None and is_kind(ctx, a.value, 0)]
+    if not values:
+        return None
+    always = len(values) == len(assigned) and not reaching
+    return Evidence(ALWAYS if always else SOMETIMES, values)
+
+
+def direct_wrapper_evidence(ctx: FileContext, node: cst.BaseExpression) -> Optional[Evidence]:
+    """`direct_evidence` of a `DataParallel`/`DistributedDataParallel` construction."""
+    return direct_evidence(ctx, node, is_wrapper_call)
 
 
 def _is_model_constructor(ctx: FileContext, call: cst.Call) -> bool:
@@ -347,7 +401,8 @@ def used_in_nested_scope(ctx: FileContext, scope: cst.CSTNode, name: str) -> boo
 
 
 __all__ = [
-    "ALWAYS", "Evidence", "OPTIMIZERS", "SOMETIMES", "WRAPPERS", "evidence", "is_module_value",
+    "ALWAYS", "Evidence", "OPTIMIZERS", "SOMETIMES", "WRAPPERS", "direct_evidence", "direct_wrapper_evidence",
+    "evidence", "is_module_value",
     "is_optimizer_value", "is_tensor_value", "is_wrapper_call", "module_evidence", "optimizer_evidence",
     "saved_object", "saved_values", "slicing_view", "used_in_nested_scope", "uses_of_assigned_value",
     "wrapper_class_spellings", "wrapper_evidence",
