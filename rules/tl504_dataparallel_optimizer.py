@@ -77,6 +77,12 @@ class DataParallelOptimizer(Rule):
     """
     requires_text = (("DataParallel",), ("optim",))
 
+    def screen(self, facts) -> bool:
+        from torchlint.analysis.objects import WRAPPERS
+        from torchlint.screens import names_of
+
+        return facts.calls(names_of(*WRAPPERS))  # a DataParallel/DDP construction
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):
             arg = wrapped_optimizer(ctx, call)

@@ -277,6 +277,11 @@ class CudaTimingWithoutSync(Rule):
     """
     requires_text = (("time", "perf_counter", "monotonic", "default_timer"), ("cuda",))
 
+    def screen(self, facts) -> bool:
+        from torchlint.screens import names_of
+
+        return facts.calls(names_of(*CLOCKS))  # an interval needs clock reads
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for timing in timings(ctx).values():
             clock = _clock_names(ctx, [timing.end])
