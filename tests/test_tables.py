@@ -34,6 +34,18 @@ def test_every_table_has_a_generator():
     assert tables <= generators
 
 
+def test_optimizer_table_is_what_objects_reads():
+    import inspect
+
+    from torchlint import tables
+    from torchlint.analysis.objects import OPTIMIZERS
+
+    assert OPTIMIZERS == tables.optimizer_classes()
+    installed = {n for n, o in vars(torch.optim).items() if inspect.isclass(o) and issubclass(o, torch.optim.Optimizer)}
+    assert installed <= OPTIMIZERS, installed - OPTIMIZERS
+    assert {"SGD", "Adam", "AdamW", "Optimizer"} <= OPTIMIZERS
+
+
 def test_torchvision_table_matches_installed_torchvision():
     # torchvision is a generation-time and test dependency of TL803 only (CI has none): linting never imports it.
     try:

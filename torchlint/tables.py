@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from functools import cache
-from typing import Any, Dict
+from typing import Any, Dict, FrozenSet
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
 
@@ -27,3 +27,9 @@ def load(name: str) -> Dict[str, Any]:
 def canonical_name(qualified: str) -> str:
     """`torch.nn.modules.conv.Conv2d` -> `torch.nn.Conv2d`: one spelling per torch object."""
     return load("aliases").get(qualified, qualified)
+
+
+@cache
+def optimizer_classes() -> FrozenSet[str]:
+    """The optimizer classes `torch.optim` exports (`SGD`, `AdamW`..., and `Optimizer`)."""
+    return frozenset(load("optimizers")["classes"])

@@ -28,6 +28,7 @@ from typing import Callable, List, Optional
 
 import libcst as cst
 
+from torchlint import tables
 from torchlint.analysis.dataflow import (
     attribute_assignments,
     local_assignments,
@@ -41,12 +42,8 @@ from torchlint.context import FileContext
 
 ALWAYS, SOMETIMES = "always", "sometimes"
 WRAPPERS = ("torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel")
-# torch.optim's optimizer classes (torch 2.13); tests/rules/test_tl504_dataparallel_optimizer.py
-# checks this against the installed torch.
-OPTIMIZERS = frozenset({
-    "ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "Muon", "NAdam",
-    "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam",
-})  # fmt: skip
+# torch.optim's optimizer classes, from the generated table (scripts/tables/optimizers.py).
+OPTIMIZERS = tables.optimizer_classes()
 # Methods of an nn.Module that return the module itself.
 _MODULE_TO_MODULE = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "train", "eval",
                                "requires_grad_", "to_empty", "share_memory"})  # fmt: skip
