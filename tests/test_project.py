@@ -235,3 +235,35 @@ def test_a_call_of_another_file_we_cannot_describe_stays_an_opaque_value(tmp_pat
     monkeypatch.chdir(tmp_path)
     main(["--no-cache", "--select", "TL202", "--format", "json", "train.py"])
     assert [f["code"] for f in json.loads(capsys.readouterr().out)] == ["TL202"]
+
+
+# -- fixes see the project (issue 10: --fix/--diff find what a check run finds) ----------------
+def _cli(root, *args):
+    return subprocess.run([sys.executable, "-m", "torchlint", "--no-cache", "--select", "TL201", *args, "."],
+                          cwd=root, capture_output=True, text=True)  # fmt: skip
+
+
+def test_fix_applies_a_cross_file_finding_once(copy_project):
+    root = copy_project("fix_cross_file")
+    others = {p: (root / p).read_text() for p in ("data.py", "utils/train_utils.py")}
+    check = _cli(root)
+    assert "train.py:7:5: TL201 [*]" in check.stdout and "built in data.py:6" in check.stdout
+    diff = _cli(root, "--diff")
+    assert "+        loader.sampler.set_epoch(epoch)" in diff.stdout
+    assert (root / "train.py").read_text().count("set_epoch") == 0  # --diff writes nothing
+    first = _cli(root, "--fix")
+    fixed = (root / "train.py").read_text()
+    assert first.returncode == 0 and "loader.sampler.set_epoch(epoch)\n        train_one_epoch(" in fixed
+    assert {p: (root / p).read_text() for p in others} == others  # a fix stays within its file
+    second = _cli(root, "--fix")
+    assert (root / "train.py").read_text() == fixed and second.returncode == 0
+    assert "TL201" not in _cli(root).stdout
+
+
+@pytest.mark.parametrize("name", ["callee_sets_epoch", "callee_unknown"])
+def test_fix_leaves_a_project_without_the_finding_alone(copy_project, name):
+    root = copy_project(name)
+    before = {p: p.read_text() for p in root.rglob("*.py")}
+    assert "TL201" not in _cli(root).stdout
+    _cli(root, "--fix")
+    assert {p: p.read_text() for p in root.rglob("*.py")} == before

@@ -90,25 +90,27 @@ def _non_overlapping(analysis, fixes: Sequence[Fix]) -> List[Fix]:
     return chosen
 
 
-def fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool = False) -> FixResult:
-    """Fix `source` as far as the allowed fixes go; return the text and what remains."""
+def fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool = False, project=None) -> FixResult:
+    """Fix `source` as far as the allowed fixes go; return the text and what remains.
+
+    `project` (an analysis.project.Project): the same cross-file view as a check run; edits stay in `path`."""
     try:
-        return _fix_source(path, source, rules, unsafe)
+        return _fix_source(path, source, rules, unsafe, project)
     except Exception as exc:  # never formatted: see engine.caused_by_recursion
         from torchlint import supervisor
 
         if not caused_by_recursion(exc) or supervisor.in_deep_thread():
             raise
     # libcst recursed once per nesting level (a 500-branch `elif` chain): again on a deep stack.
-    return supervisor.run_deep(_fix_source, path, source, rules, unsafe)
+    return supervisor.run_deep(_fix_source, path, source, rules, unsafe, project)
 
 
-def _fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool) -> FixResult:
+def _fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool, project=None) -> FixResult:
     allowed = {SAFE, "unsafe"} if unsafe else {SAFE}
     current = source
     fixed = 0
     for round_number in range(MAX_ROUNDS):
-        analysis = analyse(path, current, rules)
+        analysis = analyse(path, current, rules, project)
         active = [v for v, _ in active_violations(analysis, current)]
         fixes = [v.fix for v in active if v.fix and v.fix.edits and v.fix.applicability in allowed]
         if not fixes or analysis.errors:
@@ -116,7 +118,7 @@ def _fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool) -> 
         if round_number == 0:
             rejected = python_rejects(source)
             if rejected:  # libcst accepts more than Python (`return` outside a function, `except E, e:`)
-                return _unchanged(path, source, rules, f"fix withheld: Python rejects this file ({rejected})")
+                return _unchanged(path, source, rules, project, f"fix withheld: Python rejects this file ({rejected})")
         chosen = _non_overlapping(analysis, fixes)
         edits: Dict[cst.CSTNode, object] = {}
         for fix in chosen:
@@ -137,7 +139,7 @@ def _fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool) -> 
         except (ParseFailure, Exception) as exc:
             why = "the file nests too deeply" if caused_by_recursion(exc) else describe_exception(exc)
             reason = f"a fix for {codes} produced code that does not parse ({why}); file left unchanged"
-            return _unchanged(path, source, rules, reason)
+            return _unchanged(path, source, rules, project, reason)
         if candidate == current:
             return FixResult(current, position_violations(path, analysis, current), fixed)
         try:
@@ -146,18 +148,19 @@ def _fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool) -> 
             line = 1
         if line is not None:
             reason = f"fix withheld: a fix for {codes} would also change line {line}, outside the code it fixes"
-            return _unchanged(path, source, rules, reason + "; file left unchanged")
+            return _unchanged(path, source, rules, project, reason + "; file left unchanged")
         lost = lost_comment(current, candidate)
         if lost is not None:
             reason = f"fix withheld: a fix for {codes} would delete the comment `{lost[:60]}`"
-            return _unchanged(path, source, rules, reason + "; file left unchanged")
+            return _unchanged(path, source, rules, project, reason + "; file left unchanged")
         rejected = python_rejects(candidate)
         if rejected:
-            return _unchanged(path, source, rules, f"fix withheld: a fix for {codes} produced code Python rejects "
-                                                   f"({rejected}); file left unchanged")  # fmt: skip
+            reason = f"fix withheld: a fix for {codes} produced code Python rejects ({rejected}); file left unchanged"
+            return _unchanged(path, source, rules, project, reason)
         current = candidate
         fixed += len(chosen)
-    return _unchanged(path, source, rules, f"fixes did not settle after {MAX_ROUNDS} rounds; file left unchanged")
+    reason = f"fixes did not settle after {MAX_ROUNDS} rounds; file left unchanged"
+    return _unchanged(path, source, rules, project, reason)
 
 
 def python_rejects(source: str) -> Optional[str]:
@@ -296,8 +299,8 @@ def _first_difference(a: str, b: str) -> int:
     return min(len(a), len(b))
 
 
-def _unchanged(path: str, source: str, rules: Sequence[Rule], reason: str) -> FixResult:
-    analysis = analyse(path, source, rules)
+def _unchanged(path: str, source: str, rules: Sequence[Rule], project, reason: str) -> FixResult:
+    analysis = analyse(path, source, rules, project)
     findings = position_violations(path, analysis, source)
     error = internal_finding(path, reason)
     return FixResult(source, sorted(findings + [error], key=Finding.sort_key), 0, [error])

@@ -119,7 +119,12 @@ FIX_ATTEMPTS = 3  # a file that keeps changing under us is reported, not fought 
 
 def _fix(job: Job, path: str, source_file, rules):
     """Fix one read of the file: its FileResult, or SourceChanged if the file changed meanwhile."""
-    fixed = fix_source(path, source_file.text, rules, unsafe=job.unsafe_fixes)
+    project = None
+    if job.project:  # the same cross-file findings as a check run (fixes stay within this file)
+        from torchlint.analysis.project import shared_project
+
+        project = shared_project(job.project_roots, job.cache_dir)
+    fixed = fix_source(path, source_file.text, rules, unsafe=job.unsafe_fixes, project=project)
     result = FileResult(path, fixed.findings, fixed=fixed.fixed, changed=fixed.source != source_file.text)
     if not result.changed:
         return result
