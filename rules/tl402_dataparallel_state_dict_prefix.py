@@ -102,6 +102,11 @@ class DataParallelStateDictPrefix(Rule):
     """
     requires_text = (("DataParallel",), ("state_dict",), ("save",))
 
+    def screen(self, facts) -> bool:
+        from torchlint.screens import names_of
+
+        return facts.calls(names_of("torch.save"))  # every finding starts from a torch.save
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for found in prefixed_saves(ctx):
             where = "" if found.evidence.how_often == ALWAYS else " on some paths"

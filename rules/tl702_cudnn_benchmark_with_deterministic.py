@@ -129,6 +129,12 @@ class CudnnBenchmarkWithDeterministic(Rule):
     """
     requires_text = (("benchmark",), ("deterministic",))
 
+    def screen(self, facts) -> bool:
+        from torchlint.screens import names_of
+
+        # Both flags assigned as attributes (`cudnn.benchmark = ...`, `cudnn.deterministic = ...`).
+        return facts.mentions(names_of(BENCHMARK)) and facts.mentions(names_of(DETERMINISTIC))
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for conflict in conflicts(ctx).values():
             yield self.violation(
