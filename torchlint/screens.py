@@ -11,8 +11,11 @@ is "used" if it appears anywhere in the code; a name bound by `import ... as`/`n
 for what it is bound to), which keeps them sound.  `--no-screen` analyses every file fully; tests
 /test_screens.py and benchmarks/bench_cold.py check that both modes report the same findings.
 
-A file that Python cannot parse (or that libcst would reject although Python accepts it) is never
-screened out: its TL000 is reported as without screens.
+A file that Python cannot parse, that nests too deeply (engine.too_deep), or that mixes tab and space
+indentation (libcst rejects what Python accepts) is never screened out: its TL000 is reported as
+without screens.  The one difference left: a file libcst cannot parse for another reason although
+Python can (thousands of implicitly joined strings) gets its "libcst cannot parse" TL000 only when
+some rule's screen fires -- no rule could have reported anything in it.
 """
 
 from __future__ import annotations
