@@ -97,16 +97,20 @@ def runs_before_unconditionally(ctx: FileContext, statement: cst.CSTNode, use: c
 
 
 def in_exclusive_branches(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) -> bool:
-    """Are the two nodes in different branches of one `if`/`elif`/`else` (never both run)?"""
+    """Are the two nodes in different branches of one `if`/`elif`/`else` (never both run)?
+
+    A node in the `if`'s test is in neither branch: the test runs before both."""
     second_ancestors = {id(a): a for a in ctx.ancestors(second)}
     child = first
     for ancestor in ctx.ancestors(first):
         if id(ancestor) in second_ancestors:
             if not isinstance(ancestor, cst.If):
                 return False
+            if child is ancestor.test or ctx.contains(ancestor.test, second):
+                return False  # the test runs before either branch
             first_branch = "body" if child is ancestor.body else "orelse"
             second_branch = "body" if ctx.contains(ancestor.body, second) else "orelse"
-            return first_branch != second_branch and not ctx.contains(ancestor.test, second)
+            return first_branch != second_branch
         child = ancestor
     return False
 

@@ -154,8 +154,8 @@ def cuda_initialised_before(ctx: FileContext, node: cst.CSTNode, depth: int = 0)
     for call in _own(ctx, scope, cst.Call):
         if ctx.order(call) >= before:
             break
-        if in_exclusive_branches(ctx, call, node) and not _in_test_of_if_around(ctx, call, node):
-            continue  # `if gpu: x.cuda() else: os.environ[...] = ...`
+        if in_exclusive_branches(ctx, call, node):
+            continue  # `if gpu: x.cuda() else: os.environ[...] = ...` (a call in the `if` test runs first)
         if initialises_cuda(ctx, call):
             return call
         callee = resolve_call(ctx, call)
@@ -169,14 +169,6 @@ def cuda_initialised_before(ctx: FileContext, node: cst.CSTNode, depth: int = 0)
             if found is not None:
                 return found
     return None
-
-
-def _in_test_of_if_around(ctx: FileContext, call: cst.CSTNode, node: cst.CSTNode) -> bool:
-    """`if torch.cuda.is_available(): <node>`: the test runs before either branch."""
-    for ancestor in ctx.ancestors(call):
-        if isinstance(ancestor, cst.If) and ctx.contains(ancestor.test, call):
-            return ctx.contains(ancestor, node)
-    return False
 
 
 def calls_in_order(ctx: FileContext, scope: cst.CSTNode) -> List[cst.Call]:
