@@ -283,6 +283,8 @@ def test_rules_listing(capsys):
     assert "view-after-permute" in line and " on " in line and "fix: safe" in line
     opt_in = next(line for line in out.splitlines() if line.startswith("TL102"))
     assert " opt-in " in opt_in and " off " not in opt_in  # the README's word too
+    columns = {line.index(" " + line.split()[2] + " ") for line in out.splitlines()}  # where on/opt-in starts
+    assert len(columns) == 1  # aligned, even after the longest name (cudnn-benchmark-with-deterministic)
     code, out, _ = run(capsys, "rules", "--format", "json")
     entries = {e["code"]: e for e in json.loads(out)}
     assert entries["TL301"] == {

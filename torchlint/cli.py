@@ -187,10 +187,11 @@ def _list_rules(argv: Sequence[str]) -> int:
             for r in rules
         ], indent=2))  # fmt: skip
         return EXIT_CLEAN
+    width = max((len(r.name) for r in rules), default=0)  # the columns line up whatever the longest name
     for r in rules:
         default = "on" if r.default else "opt-in"
         fix = f"fix: {r.fix_applicability}" if r.fix_applicability else "no fix"
-        print(f"{r.code}  {r.name:<32} {default:<6}  {fix:<15} {r.summary}")
+        print(f"{r.code}  {r.name:<{width}}  {default:<6}  {fix:<15} {r.summary}")
     return EXIT_CLEAN
 
 
