@@ -294,6 +294,11 @@ def test_rules_listing(capsys):
     assert entries["TL501"]["fix"] == "sometimes"
 
 
+def test_explain_tl000(capsys):  # users meet TL000 in every report and ask what it is
+    code, out, _ = run(capsys, "explain", "tl000")
+    assert code == 0 and out.startswith("TL000 could-not-analyse") and "timeout" in out
+
+
 def test_explain(capsys):
     code, out, _ = run(capsys, "explain", "tl301")
     assert code == 0

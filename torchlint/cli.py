@@ -226,10 +226,31 @@ def explain_text(rule) -> str:
     return "\n".join(parts)
 
 
+TL000_PAGE = """TL000 could-not-analyse
+
+A file could not be analysed, so no rule checked it (it is never written by --fix)
+
+Not a rule: neither `--ignore` nor a baseline hides it (a file that was not checked must not pass silently)
+
+Why it matters
+  The reason follows "could not analyse:": a syntax error or a file Python rejects, a file that is
+  not UTF-8 or not a regular file (a FIFO, a link to a device), not Python (`notes.txt`), a notebook
+  whose JSON cannot be read, a file over `max-file-size` or over the `timeout` budget ("skipped: ..."),
+  the parser crashing on deep nesting, or an internal error (exit code 2; please report it).  "fix
+  withheld: ..." means a fix would have changed text outside the code it fixes, so it was not applied.
+
+Fix
+  Fix the reported problem (often a syntax error), or raise `--max-file-size`/`--timeout`
+  (0: no limit).  A timeout or crash is never cached: the next run tries the file again."""
+
+
 def _explain(argv: Sequence[str]) -> int:
     parser = _Parser(prog="torchlint explain", description="Document one rule.")
     parser.add_argument("code")
     args = parser.parse_args(argv)
+    if args.code.upper() == "TL000":  # not a rule, but users meet it in reports and ask
+        print(TL000_PAGE)
+        return EXIT_CLEAN
     rule = registry.all_rules().get(args.code.upper())
     if rule is None:
         raise UsageError(f"unknown rule code {args.code!r} (see `torchlint rules`)")
