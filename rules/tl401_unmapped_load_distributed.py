@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional, Set
+import os
+from typing import Iterator, Optional, Set, Tuple
 
 import libcst as cst
 
 from torchlint.analysis.dataflow import reaching_assignments
 from torchlint.analysis.facts import call_sites
+from torchlint.analysis.project import project_of
+from torchlint.analysis.summaries import statement_line
 from torchlint.context import FileContext
+from torchlint.findings import Related
+from torchlint.names import dotted_name
 from torchlint.rule import Rule, Violation
 
 LOAD = "torch.load"
@@ -279,8 +284,8 @@ class UnmappedLoadDistributed(Rule):
         result only flows into `load_state_dict`, which copies values onto the parameters' own
         devices.
     """
-    requires_text = (("load",), ("init_process_group", "DistributedDataParallel", "DistributedSampler",
-                                 "multiprocessing"))  # fmt: skip
+    # A helper without evidence of its own may be reached from an entry point with some (another file).
+    requires_text = (("load",),)
 
     def screen(self, facts) -> bool:
         from torchlint.screens import names_of
@@ -293,17 +298,93 @@ class UnmappedLoadDistributed(Rule):
             if not unmapped_load(ctx, call):
                 continue
             evidence = evidence or multiprocess_evidence(ctx)
-            if evidence is None:
-                return
+            entry = None
+            if evidence is None:  # a helper: is it reached from an entry point that runs several processes?
+                entry = _entry_point(ctx, call)
+                if entry is None:
+                    continue
             if _saved_here_before(ctx, call) or _on_one_process(ctx, call):
                 continue
             if _mapped_in_sibling_branch(ctx, call) or _per_rank_path(ctx, call):
                 continue
             if _saved_from_cpu_in_file(ctx, call) or _tensor_free_state(ctx, call):
                 continue
-            yield self.violation(
-                ctx,
-                call,
-                f"`torch.load()` without `map_location` in multi-process code (this file {evidence}): all ranks "
-                f"load onto one GPU; pass `map_location=\"cpu\"`",
-            )
+            if entry is None:
+                yield self.violation(
+                    ctx,
+                    call,
+                    f"`torch.load()` without `map_location` in multi-process code (this file {evidence}): all "
+                    f"ranks load onto one GPU; pass `map_location=\"cpu\"`",
+                )
+                continue
+            path, line, name, why = entry
+            shown = _shown_path(path)
+            message = (f"`torch.load()` without `map_location` in multi-process code (`{name}()` is called from "
+                       f"{shown}:{line}, which {why}): all ranks load onto one GPU; pass `map_location=\"cpu\"`")
+            if len(message) > 160:
+                message = (f"`torch.load()` without `map_location`, reached from {os.path.basename(path)}:{line} "
+                           f"({why}): all ranks load onto one GPU; pass `map_location=\"cpu\"`")
+            if len(message) > 160:
+                message = "`torch.load()` without `map_location` in multi-process code: pass `map_location=\"cpu\"`"
+            found = self.violation(ctx, call, message)
+            found.related = (Related(shown, line, f"`{name}()` is called here, in a file that {why}"),)
+            yield found
+
+
+_EVIDENCE_WORDS = ("init_process_group", "DistributedDataParallel", "DistributedSampler", "spawn", "start_processes")
+_MAX_HELPER_DEPTH = 3
+
+
+def _entry_point(ctx: FileContext, load: cst.Call) -> Optional[Tuple[str, int, str, str]]:
+    """(path, line, function, evidence) of a call, in another file of the project that starts or
+    joins a multi-process job, of the module-level function of this file that runs `load` (or of
+    a same-file function calling it), outside a rank-0 guard there; None when none is visible."""
+    project = project_of(ctx)
+    names = _functions_reaching(ctx, load)
+    if not names or not project.enabled:
+        return None
+    referrers = project.referrers(ctx.path, names, _EVIDENCE_WORDS)
+    for path in referrers or ():
+        other = project.context(path)
+        if other is None:
+            continue
+        why = multiprocess_evidence(other)
+        if why is None:
+            continue
+        for call in other.nodes(cst.Call):
+            spelled = dotted_name(call.func)
+            if spelled is None or spelled.rsplit(".", 1)[-1] not in names:
+                continue
+            target = project.call_target(other, call)
+            if target is None or target.kind != "function" or target.name not in names:
+                continue
+            if os.path.abspath(target.path) != os.path.abspath(ctx.path) or _on_one_process(other, call):
+                continue
+            return path, statement_line(other, call), target.name, why
+    return None
+
+
+def _functions_reaching(ctx: FileContext, load: cst.Call) -> Set[str]:
+    """Names of the module-level functions of this file that run `load`: the one it is in, and
+    same-file functions calling that one (a few levels up)."""
+    names: Set[str] = set()
+    todo = [(ctx.enclosing(load, (cst.FunctionDef,)), 0)]
+    while todo:
+        function, depth = todo.pop()
+        if function is None or ctx.enclosing(function, (cst.FunctionDef, cst.ClassDef)) is not None:
+            continue  # a method or a nested function: not something another file imports
+        if function.name.value in names:
+            continue
+        names.add(function.name.value)
+        if depth < _MAX_HELPER_DEPTH:
+            todo.extend((ctx.enclosing(site, (cst.FunctionDef,)), depth + 1) for site in call_sites(ctx, function))
+    return names
+
+
+def _shown_path(path: str) -> str:
+    """A related location's path: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel

@@ -42,6 +42,9 @@ Queries (all take the linted file's FileContext where they start from it)
   call of an imported function holds (`summaries.RemoteValue`s), or None.
 - `may_set_epoch(symbol, loader_params, epoch_params)`: TL201's question about a callee.
 - `where(symbol_or_path, line)`: "data.py:41" as messages show it, relative to the linted file.
+- `referrers(path, names, words)` and `context(path)`: who may call `path`'s functions (the files
+  of its project spelling one of `names` and one of `words`), and such a file's own parse (TL401:
+  an entry point with multi-process evidence that calls a checkpoint helper of another file).
 
 Dependencies: while a file is linted, `recording()` collects every file (and every probed path)
 the answers depended on, with its content hash (None: absent), for the findings cache.
@@ -60,6 +63,7 @@ from torchlint.analysis import summaries as S
 
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _MAX_DEPTH = 8
+_MAX_INDEXED = 5000  # files under one root the caller index reads; above that: unknown
 _MAX_PARSED = 64  # parses of modules whose bindings were read, kept in case their summary is asked for
 _NAMESPACE = os.sep  # a namespace package is named by its directory path plus os.sep
 _BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
@@ -136,6 +140,9 @@ class Project:
         self._lookups: Dict[Tuple[str, str], Tuple[Optional[Symbol], Dict[str, Optional[str]]]] = {}
         self._tables: Dict[str, Optional[dict]] = {}  # bindings of modules not (yet) summarised
         self._parsed: Dict[str, object] = {}  # their parses, kept for a summary asked for later
+        self._listed: Dict[str, Optional[List[str]]] = {}  # root -> its Python files (the caller index)
+        self._texts: Dict[str, bytes] = {}  # their bytes, read once
+        self._other_contexts: Dict[str, object] = {}  # files parsed for `context()`
         self.summarised = 0  # summaries computed by a parse (not from the cache): for benchmarks
 
     @classmethod
@@ -590,6 +597,67 @@ class Project:
                 known &= dependent is False
             return (False if known else None), "", owns
         return None, "", False
+
+    # -- who calls a module's functions (an index of the files under a root) ---------------------
+    def project_files(self, root: str) -> Optional[List[str]]:
+        """The Python files under `root` (default excludes skipped), or None when there are more
+        than _MAX_INDEXED (too big to index: unknown).  Listed once per project."""
+        from torchlint.discovery import PYTHON_SUFFIXES, is_default_excluded_name
+
+        root = os.path.abspath(root)
+        listed = self._listed
+        if root not in listed:
+            files: Optional[List[str]] = []
+            for directory, dirs, names in os.walk(root):
+                dirs[:] = sorted(d for d in dirs if not is_default_excluded_name(d) and not d.startswith("."))
+                files.extend(os.path.join(directory, n) for n in sorted(names) if n.endswith(PYTHON_SUFFIXES))
+                if len(files) > _MAX_INDEXED:
+                    files = None
+                    break
+            listed[root] = files
+        return listed[root]
+
+    def referrers(self, path: str, names: Iterable[str], words: Sequence[str] = ()) -> Optional[List[str]]:
+        """Files of `path`'s project (under its root) other than `path` whose text spells one of
+        `names` and, if given, one of `words`: the only files that can call those functions of
+        `path`.  None when the project is too big to index.  Each file read once per project."""
+        if not self.enabled:
+            return None
+        files = self.project_files(find_root(path))
+        if files is None:
+            return None
+        texts = self._texts
+        wanted = [n.encode() for n in names]
+        marks = [w.encode() for w in words]
+        found = []
+        for candidate in files:
+            if candidate == os.path.abspath(path):
+                continue
+            if candidate not in texts:
+                texts[candidate] = _read_regular(candidate) or b""
+                if candidate not in self._hashes:
+                    self._hashes[candidate] = content_hash(texts[candidate]) if texts[candidate] else None
+            data = texts[candidate]
+            self._record(candidate, self._hashes.get(candidate))  # a new call there changes the answer
+            if any(n in data for n in wanted) and (not marks or any(w in data for w in marks)):
+                found.append(candidate)
+        return found
+
+    def context(self, path: str):
+        """A first-party file's FileContext (the linted one, or parsed once and kept), or None.
+        Consulting it makes the linted file's findings depend on it (the findings cache)."""
+        path = os.path.abspath(path)
+        if path in self._contexts:
+            return self._contexts[path]
+        self._record(path, self.hash_of(path))
+        others = self._other_contexts
+        if path not in others:
+            if len(others) >= _MAX_PARSED:
+                others.clear()
+            others[path] = _parse(path)
+            if others[path] is not None:
+                others[path].project = self
+        return others[path]
 
     # -- calls and values ------------------------------------------------------------------------
     def call_target(self, ctx, call) -> Optional[Symbol]:

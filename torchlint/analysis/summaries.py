@@ -141,6 +141,9 @@ def _line(ctx, node) -> int:
     return 1
 
 
+statement_line = _line  # for rules: the line of the statement holding a node of a file's parse
+
+
 def _ast_lines(ctx) -> Dict[int, int]:
     """id(statement) -> line: both parsers list statements in source order (calls inside a
     statement take its line; libcst's child order differs from the source for calls)."""
