@@ -57,11 +57,11 @@ import json, os, sys
 from torchlint import engine, registry
 from torchlint.rule import Rule
 from torchlint.screens import parse_facts
-rules = registry.select_rules(None)
+rules = registry.select_rules(["ALL"] if sys.argv[1] == "all" else None)
 text = {r.code: 0 for r in rules}
 screened = dict(text)
 kept = out = 0
-for tree in sys.argv[1:]:
+for tree in sys.argv[2:]:
     for d, _, fs in os.walk(tree):
         for f in fs:
             if not f.endswith(".py"):
@@ -87,8 +87,9 @@ print(json.dumps({"text": text, "screened": screened, "has": has, "kept": kept, 
 
 
 def _admission(trees):
-    """Per default rule: lines its text pre-check admits, lines its screen admits (files parsed for it)."""
-    done = subprocess.run([PY, "-c", ADMISSION, *trees], capture_output=True, text=True)
+    """Per rule run: lines its text pre-check admits, lines its screen admits (files parsed for it)."""
+    which = "all" if SELECT else "default"
+    done = subprocess.run([PY, "-c", ADMISSION, which, *trees], capture_output=True, text=True)
     return json.loads(done.stdout)
 
 
@@ -106,10 +107,12 @@ def _floor(kind, trees):
     return float(out[0]), int(out[1]), int(out[2])
 
 
+SELECT: list = []  # `--select ALL` with --all-rules; the default rules otherwise
+
+
 def _torchlint(trees, screen):
     env = dict(os.environ)
-    command = [PY, "-m", "torchlint", "--select", "ALL", "--exit-zero", "--no-cache", "-j", "1",
-               "--format", "json", *trees]  # fmt: skip
+    command = [PY, "-m", "torchlint", *SELECT, "--exit-zero", "--no-cache", "-j", "1", "--format", "json", *trees]
     if not screen:
         command.insert(3, "--no-screen")
     cpu, done = _cpu(command, env)
@@ -145,7 +148,10 @@ def main(argv=None) -> int:
     parser.add_argument("trees", nargs="+")
     parser.add_argument("--no-flake8", action="store_true")
     parser.add_argument("--torchfix", default=None, help="the torchfix executable of a scratch venv")
+    parser.add_argument("--all-rules", action="store_true", help="torchlint --select ALL (default: the default rules)")
     args = parser.parse_args(argv)
+    if args.all_rules:
+        SELECT[:] = ["--select", "ALL"]
     rows = []
     status = 0
     for tree in args.trees:
@@ -176,7 +182,7 @@ def main(argv=None) -> int:
         rows.append(row)
         _print([row])
         print(f"files parsed with screens: {admission['kept']}, screened out (or no rule's text): {admission['out']}")
-        print("lines admitted per default rule (text pre-check -> screen; '(text)': no screen):")
+        print("lines admitted per rule (text pre-check -> screen; '(text)': no screen):")
         text, screened, has = admission["text"], admission["screened"], admission["has"]
         print("  " + ", ".join(
             f"{code} {text[code]:,}->{screened[code]:,}{'' if has[code] else ' (text)'}"

@@ -104,6 +104,9 @@ class UncheckedStrictFalse(Rule):
     default = False
     requires_text = (("load_state_dict",), ("False",))
 
+    def screen(self, facts) -> bool:
+        return "load_state_dict" in facts.attr_calls  # `<x>.load_state_dict(...)`
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         if not imports_torch(ctx):
             return  # MegEngine, Paddle... have their own `load_state_dict(strict=False)`

@@ -131,6 +131,9 @@ class SchedulerGetLr(Rule):
     """
     requires_text = (("get_lr",), ("lr_scheduler",))
 
+    def screen(self, facts) -> bool:
+        return "get_lr" in facts.attr_calls  # `<scheduler>.get_lr()`
+
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in get_lr_calls(ctx):
             yield self.violation(
