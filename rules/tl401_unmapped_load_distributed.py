@@ -360,8 +360,36 @@ def _entry_point(ctx: FileContext, load: cst.Call) -> Optional[Tuple[str, int, s
                 continue
             if os.path.abspath(target.path) != os.path.abspath(ctx.path) or _on_one_process(other, call):
                 continue
+            if _behind_a_default(ctx, load, target.name, call):
+                continue
             return path, statement_line(other, call), target.name, why
     return None
+
+
+def _behind_a_default(ctx: FileContext, load: cst.Call, called: str, call: cst.Call) -> bool:
+    """The load runs only under an `if` on a parameter with a default (`if pretrain_path != "":`)
+    that this call does not pass (or, through a same-file caller, may not pass): the call may never
+    reach it."""
+    function = ctx.enclosing(load, (cst.FunctionDef,))
+    if function is None:
+        return False
+    defaults = {p.name.value: i for i, p in enumerate(function.params.params) if p.default is not None}
+    defaults.update({p.name.value: None for p in function.params.kwonly_params if p.default is not None})
+    if not defaults:
+        return False
+    if function.name.value == called:  # called directly: the parameters this call passes are known
+        if any(arg.star for arg in call.args):
+            return False
+        positional = sum(1 for arg in call.args if arg.keyword is None)
+        passed = {arg.keyword.value for arg in call.args if arg.keyword is not None}
+        defaults = {n: i for n, i in defaults.items() if n not in passed and (i is None or i >= positional)}
+    for ancestor in ctx.ancestors(load):
+        if ancestor is function:
+            break
+        if isinstance(ancestor, (cst.If, cst.IfExp)) and not ctx.contains(ancestor.test, load):
+            if any(isinstance(n, cst.Name) and n.value in defaults for n in ctx.walk(ancestor.test, cst.Name)):
+                return True
+    return False
 
 
 def _functions_reaching(ctx: FileContext, load: cst.Call) -> Set[str]:

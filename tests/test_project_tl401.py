@@ -79,3 +79,14 @@ def test_a_lone_text_has_no_entry_point():
 
     code = "import torch\n\n\ndef load_checkpoint(path):\n    return torch.load(path)\n"
     assert lint_source("checkpoint.py", code, [registry.all_rules()["TL401"]]) == []
+
+
+def test_a_load_behind_a_default_the_entry_point_does_not_pass_stays_silent(project, capsys):
+    root = project("tl401_helper_default_off")
+    assert run(capsys, ".") == []
+    script = root / "train_multi_gpu.py"
+    script.write_text(script.read_text().replace("build_backbone(trainable_layers=5)",
+                                                 'build_backbone("resnet50.pth", trainable_layers=5)'))
+    (finding,) = run(capsys, ".")
+    assert (finding["path"], finding["line"]) == ("backbone/resnet.py", 8)
+    assert "reached from train_multi_gpu.py:11 (builds a DistributedSampler)" in finding["message"]

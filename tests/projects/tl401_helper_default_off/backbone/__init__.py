@@ -1,0 +1,3 @@
+from .resnet import build_backbone
+
+__all__ = ["build_backbone"]
