@@ -95,6 +95,16 @@ def test_output_file(project, capsys):
     assert "\x1b[" not in report
 
 
+def test_output_file_folder_is_created_and_an_unwritable_one_is_refused_before_fixing(project, capsys):
+    code, out, _ = run(capsys, "--output-file", "reports/ci/report.txt", "pkg")
+    assert code == 1 and "TL301" in (project / "reports" / "ci" / "report.txt").read_text()
+    before = (project / "pkg" / "a.py").read_text()
+    (project / "blocker").write_text("a file, not a folder")
+    code, out, err = run(capsys, "--fix", "--output-file", "blocker/report.txt", "pkg")
+    assert code == 2 and "--output-file blocker/report.txt: cannot" in err and "internal error" not in err
+    assert (project / "pkg" / "a.py").read_text() == before  # refused before anything was rewritten
+
+
 def test_fix_suffix_only_with_show_fixes(project, capsys):
     _, out, _ = run(capsys, "pkg/a.py")
     assert "[fix" not in out and "TL301 [*] " in out

@@ -402,6 +402,8 @@ def _check(argv: Sequence[str]) -> int:
         missing = [p for p in paths if not os.path.exists(p)]
         if missing:
             raise UsageError(f"no such file or directory: {missing[0]}")
+    if args.output_file:  # before the run: a --fix must not rewrite files and then fail to report
+        _check_output_file(args.output_file)
 
     mode = FIX if args.fix else DIFF if args.diff else CHECK
     job = Job(
@@ -485,12 +487,26 @@ def _check(argv: Sequence[str]) -> int:
 
     report = _render(args, findings, results, rules, config, sources, bool(unsafe), hidden)
     if args.output_file:
-        with open(args.output_file, "w", encoding="utf-8") as handle:
-            handle.write(report)
+        try:
+            with open(args.output_file, "w", encoding="utf-8") as handle:
+                handle.write(report)
+        except OSError as exc:
+            raise UsageError(f"--output-file {args.output_file}: cannot write: {exc.strerror or exc}") from None
     else:
         sys.stdout.write(report)
         sys.stdout.flush()
     return status
+
+
+def _check_output_file(path: str) -> None:
+    """Create the report's folder (ruff's habit) and refuse an output file that cannot be written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--output-file {path}: cannot create its folder: {exc.strerror or exc}") from None
+    if os.path.isdir(path) or not os.access(path if os.path.exists(path) else folder, os.W_OK):
+        raise UsageError(f"--output-file {path}: cannot write there")
 
 
 def _render(args, findings, results, rules, config, sources, unsafe: bool, hidden: int) -> str:
