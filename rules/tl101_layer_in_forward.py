@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Iterator, Optional
 
 import libcst as cst
@@ -18,6 +19,7 @@ from torchlint.analysis.modules import (
     project_class_called,
     torch_module_state,
 )
+from torchlint.analysis.project import project_of
 from torchlint.context import FileContext
 from torchlint.rule import Rule, Violation
 
@@ -90,7 +92,7 @@ class LayerInForward(Rule):
 
         if "forward" not in facts.method_names:
             return False
-        built = facts.expand(nn_class_terminals() | facts.classes)
+        built = facts.expand(nn_class_terminals() | facts.classes | _maybe_project_classes(facts))
         if not any(
             (method == "forward" or method in facts.attrs) and not called.isdisjoint(built)
             for method, called in facts.method_calls.items()
@@ -115,6 +117,31 @@ class LayerInForward(Rule):
             )
 
 
+_NOT_FIRST_PARTY = frozenset({"torch", "torchvision", "torchaudio", "numpy", "timm", "transformers", "lightning",
+                               "pytorch_lightning", "scipy", "sklearn", "PIL", "cv2", "einops", "tqdm"})  # fmt: skip
+
+
+def _maybe_project_classes(facts) -> set:
+    """Names a call may spell for a class imported from a first-party module (the screen of the
+    cross-file check): names bound by `from <first-party> import X`, every called name after a
+    first-party star import, every called attribute after `import <first-party>`."""
+    import ast
+    import sys
+
+    found: set = set()
+    for node in ast.walk(facts.tree) if facts.tree is not None else ():
+        if isinstance(node, ast.ImportFrom):
+            root = (node.module or "").split(".", 1)[0]
+            if node.level == 0 and (root in _NOT_FIRST_PARTY or root in sys.stdlib_module_names):
+                continue
+            for alias in node.names:
+                found |= facts.name_calls if alias.name == "*" else {alias.asname or alias.name}
+        elif isinstance(node, ast.Import):
+            if any(a.name.split(".", 1)[0] not in _NOT_FIRST_PARTY | sys.stdlib_module_names for a in node.names):
+                found |= facts.attr_calls
+    return found
+
+
 def _clip(spelled: str, limit: int = 40) -> str:
     spelled = " ".join(spelled.split())
     return spelled if len(spelled) <= limit else spelled[: limit - 3] + "..."
@@ -135,7 +162,19 @@ def stateful_reason(ctx: FileContext, call: cst.Call) -> Optional[str]:
     project = project_class_called(ctx, call)
     if project is not None and project_class_builds_state(ctx, project):
         return "rebuilds its layers with new weights on every call"
+    if project is None and _imported_class_owns_parameters(ctx, call):
+        return "rebuilds its layers with new weights on every call"
     return None
+
+
+def _imported_class_owns_parameters(ctx: FileContext, call: cst.Call) -> bool:
+    """`Block(...)` of another first-party file: an `nn.Module` class that owns parameters (across files)."""
+    project = project_of(ctx)
+    symbol = project.class_of(ctx, call)
+    if symbol is None or os.path.abspath(symbol.path) == os.path.abspath(ctx.path):
+        return False
+    facts = project.class_facts(symbol)
+    return bool(facts and facts["owns_parameters"]) and project.derives_from(symbol, "torch.nn.Module")
 
 
 def _dropout_probability_zero(ctx: FileContext, call: cst.Call) -> bool:

@@ -517,6 +517,24 @@ class Project:
         return {**facts, "mode_dependent": dependent, "evidence": evidence, "owns_parameters": owns,
                 "resolved_bases": bases}  # fmt: skip
 
+    def derives_from(self, symbol: Symbol, qualified: str = "torch.nn.Module", depth: int = 0) -> bool:
+        """Does the project class `symbol` derive (through project bases, across files) from the
+        external class `qualified`?  Every torch.nn layer counts as a `torch.nn.Module`.  False when unsure."""
+        summary = self.summary(symbol.path) if depth <= _MAX_DEPTH else None
+        facts = summary["classes"].get(symbol.name) if summary else None
+        if facts is None:
+            return False
+        for base in facts["bases"]:
+            base_symbol = self.resolve(symbol.path, base)
+            if base_symbol is not None:
+                if base_symbol.kind == "class" and self.derives_from(base_symbol, qualified, depth + 1):
+                    return True
+                continue
+            external = self.external_name(symbol.path, base)
+            if external == qualified or (qualified == "torch.nn.Module" and external in S._nn_table()):
+                return True
+        return False
+
     def external_name(self, path: str, spelled: str) -> Optional[str]:
         """`nn.Module` in a file that did `from torch import nn` -> "torch.nn.Module" (not first-party)."""
         table = self._names(os.path.abspath(path))

@@ -1,0 +1,41 @@
+"""TL101 and TL203 with classes imported from another first-party file (issue 10)."""
+
+import json
+import os
+import shutil
+
+import pytest
+
+from torchlint.cli import main
+
+PROJECTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "projects")
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    def make(name):
+        target = tmp_path / name
+        shutil.copytree(os.path.join(PROJECTS, name), target)
+        monkeypatch.chdir(target)
+        return target
+
+    return make
+
+
+def run(capsys, code, *paths, screen=True):
+    main(["--no-cache", "--select", code, "--format", "json", *([] if screen else ["--no-screen"]), *paths])
+    return [(f["path"], f["line"], f["code"]) for f in json.loads(capsys.readouterr().out)]
+
+
+@pytest.mark.parametrize("screen", [True, False])
+def test_tl101_an_imported_layer_class_with_parameters_built_in_forward(project, capsys, screen):
+    project("tl101_imported_layer")
+    # ConvBlock (a Conv2d inside, another file) is reported, by name and through the module; Shuffle
+    # (no parameters) and Config (not a module) are not.
+    assert run(capsys, "TL101", ".", screen=screen) == [("net.py", 16, "TL101"), ("net.py", 17, "TL101")]
+
+
+def test_tl101_the_imported_module_alone_is_unknown(project, capsys):
+    root = project("tl101_imported_layer")
+    shutil.rmtree(root / "models")
+    assert run(capsys, "TL101", ".") == []
