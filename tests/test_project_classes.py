@@ -39,3 +39,33 @@ def test_tl101_the_imported_module_alone_is_unknown(project, capsys):
     root = project("tl101_imported_layer")
     shutil.rmtree(root / "models")
     assert run(capsys, "TL101", ".") == []
+
+
+@pytest.mark.parametrize("screen", [True, False])
+def test_tl203_a_float32_model_class_imported_from_another_file(project, capsys, screen):
+    project("tl203_imported_model")
+    # Regressor (an nn.Linear inside) is fed float64; CastingRegressor casts its input itself and
+    # Scaler is no module: silent for both.
+    assert run(capsys, "TL203", ".", screen=screen) == [("fit.py", 10, "TL203")]
+
+
+def test_tl203_fix_across_files_once(project, capsys):
+    root = project("tl203_imported_model")
+    main(["--no-cache", "--select", "TL203", "--fix", "."])
+    fixed = (root / "fit.py").read_text()
+    assert "net(torch.from_numpy(features).float())" in fixed
+    assert "casting(torch.from_numpy(features))" in fixed
+    main(["--no-cache", "--select", "TL203", "--fix", "."])
+    assert (root / "fit.py").read_text() == fixed
+    capsys.readouterr()
+    assert run(capsys, "TL203", ".") == []
+
+
+def test_tl203_an_imported_class_that_casts_in_a_base_of_another_file(project, capsys):
+    root = project("tl203_imported_model")
+    (root / "base.py").write_text("from torch import nn\n\n\nclass Base(nn.Module):\n"
+                                  "    def prepare(self, x):\n        return x.to(self.dtype)\n")  # fmt: skip
+    model = root / "model.py"
+    model.write_text("from base import Base\n" + model.read_text().replace("class Regressor(nn.Module)",
+                                                                         "class Regressor(Base)"))
+    assert run(capsys, "TL203", ".") == []

@@ -6,7 +6,8 @@ with a description of the consumer it reaches, or None:
 
 - a call of an nn module instance: `self.fc(x)` where every `self.fc = ...` in the class is a
   torch.nn layer that owns parameters or buffers (torchlint/data/nn_modules.json) or a
-  same-file nn.Module subclass; or a local (or module-level) name bound only to one;
+  same-file nn.Module subclass (or one imported from another first-party file that casts
+  nothing itself); or a local (or module-level) name bound only to one;
 - a `torch.nn.functional` op whose weight argument is such a module's `.weight` or a
   `self.<param>` made by `nn.Parameter(torch.<factory>(...))`;
 - the return value of `__getitem__` in a `torch.utils.data.Dataset` subclass (itself, the first
@@ -20,6 +21,7 @@ are never consumers.
 
 from __future__ import annotations
 
+import os
 from typing import Dict, List, Optional
 
 import libcst as cst
@@ -310,6 +312,9 @@ def is_float_module_value(ctx: FileContext, node: cst.BaseExpression, depth: int
     local = same_file_class(ctx, func)
     if local is not None:
         return _derives_from(ctx, local, "torch.nn.Module") and not _casts_its_input(ctx, local)
+    imported = _imported_model_class(ctx, node)
+    if imported is not None:
+        return imported
     name = ctx.call_name(node)
     if name is None:
         return False
@@ -317,6 +322,18 @@ def is_float_module_value(ctx: FileContext, node: cst.BaseExpression, depth: int
         return any(is_float_module_value(ctx, a.value, depth + 1) for a in node.args if not a.star)
     entry = _nn_classes().get(name)
     return entry is not None and not entry.get("container") and _owns_float_state(ctx, node, entry)
+
+
+def _imported_model_class(ctx: FileContext, node: cst.Call) -> Optional[bool]:
+    """`Net()` of another first-party file: is it a float32 `nn.Module` that casts nothing itself?
+    None when the callee is no project class (analysis.project, across files)."""
+    from torchlint.analysis.project import project_of
+
+    project = project_of(ctx)
+    symbol = project.class_of(ctx, node)
+    if symbol is None or os.path.abspath(symbol.path) == os.path.abspath(ctx.path):
+        return None
+    return project.derives_from(symbol, "torch.nn.Module") and not project.casts_itself(symbol)
 
 
 def _casts_its_input(ctx: FileContext, class_def: cst.ClassDef, depth: int = 0) -> bool:

@@ -35,6 +35,8 @@ Queries (all take the linted file's FileContext where they start from it)
   instead of answering "does this class build dropout or BN" again.
 - `class_of(ctx, expr) -> Symbol | None` and `mode_status(ctx, expr) -> (True|False|None, evidence)`:
   the one call for "does the model class `Net(...)` (imported or same-file) build dropout/BN?".
+- `derives_from(symbol, "torch.nn.Module")`, `casts_itself(symbol)`: a project class's bases and
+  casts, across files (TL101: a layer class with parameters; TL203: a float32 model class).
 - `module_facts(path) -> dict | None`: process group, `mp.spawn` targets, torchrun env reads; with
   `resolve(ctx, "train_one_epoch")` and `function_facts(...)["process_group"]` a rule can see the
   multi-process context of an entry point that calls a helper of another file (TL401).
@@ -532,6 +534,19 @@ class Project:
                 continue
             external = self.external_name(symbol.path, base)
             if external == qualified or (qualified == "torch.nn.Module" and external in S._nn_table()):
+                return True
+        return False
+
+    def casts_itself(self, symbol: Symbol, depth: int = 0) -> bool:
+        """Does the project class (or a project base, across files) cast anything itself (CLASS
+        `"casts"`)?  True when unsure: then a float64 input may be what it expects (TL203)."""
+        summary = self.summary(symbol.path) if depth <= _MAX_DEPTH else None
+        facts = summary["classes"].get(symbol.name) if summary else None
+        if facts is None or facts.get("casts", True):
+            return True
+        for base in facts["bases"]:
+            base_symbol = self.resolve(symbol.path, base)
+            if base_symbol is not None and (base_symbol.kind != "class" or self.casts_itself(base_symbol, depth + 1)):
                 return True
         return False
 

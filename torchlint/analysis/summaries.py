@@ -7,7 +7,7 @@ and the import table says what they mean; `project.Project` resolves them when a
 
 Layout (version `SUMMARY_VERSION`; every key always present)::
 
-    {"v": 1,
+    {"v": 2,
      "names": {local: ["def", "function"|"class"|"value"]              # module-level bindings
                     | ["import", level, "pkg.mod" or "", attr or None]  # `from ..pkg.mod import attr`
                     | ["module", "a.b"]                                   # `import a.b as c` / `import a`
@@ -54,7 +54,7 @@ import libcst as cst
 
 from torchlint.names import dotted_name
 
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 LOADER, SAMPLER, CALL, NAME, INSTANCE, TUPLE = "loader", "sampler", "call", "name", "instance", "tuple"
 LOADER_OF = "loader_of"
 DEPENDENT, INDEPENDENT, UNRESOLVED = "dependent", "independent", "unresolved"
@@ -539,7 +539,21 @@ def _class_summary(ctx, class_def: cst.ClassDef) -> dict:
         status = layers["layer_status"]
     return {"line": _line(ctx, class_def), "bases": bases, "methods": methods, "reads_training": reads_training,
             "owns_parameters": owns or layers["owns_parameters"], "layer_status": status, "evidence": evidence,
-            "refs": layers["refs"]}  # fmt: skip
+            "refs": layers["refs"], "casts": _casts(ctx, class_def)}  # fmt: skip
+
+
+_CASTS = frozenset({"float", "double", "half", "type", "to"})
+
+
+def _casts(ctx, class_def: cst.ClassDef) -> bool:
+    """Does the class cast anything itself (`x.float()`, `.to(...)`, a `dtype=` argument)?  Then a
+    float64 input may be what it expects (TL203).  Any `.to(...)` counts: unsure means it casts."""
+    for call in ctx.walk(class_def, cst.Call):
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value in _CASTS:
+            return True
+        if any(a.keyword is not None and a.keyword.value == "dtype" for a in call.args):
+            return True
+    return False
 
 
 def layer_facts(ctx, root: cst.CSTNode) -> dict:
