@@ -30,18 +30,44 @@ def fix(ctx: FileContext, violation) -> Optional[Fix]:
     if kind is None or "#" in ctx.code(found.call):
         return None
     description = f"replace `{ctx.code(found.call.func)}(...)` with `{ctx.code(rewrite(found))}`"
-    edits: Dict[cst.CSTNode, object] = {found.call: rewrite(found)}
+    edits: Dict[cst.CSTNode, object] = {}
+    _add_rewrite(ctx, edits, found)
     fixable = [f for f in variable_calls(ctx) if applicability(f) and "#" not in ctx.code(f.call)]
     carrier_kind = UNSAFE if any(applicability(f) == UNSAFE for f in fixable) else SAFE
     carrier = [f for f in fixable if applicability(f) == carrier_kind][-1]
     nested = any(a is not b and ctx.contains(a.call, b.call) for a in fixable for b in fixable)
     if found is carrier and not nested:  # nested calls: the inner ones go first, the import in a later round
         for other in fixable:
-            edits[other.call] = rewrite(other)
+            _add_rewrite(ctx, edits, other)
         going = {id(f.call.func) for f in fixable}
         edits.update(drop_unused_imports(ctx, _variable_names(ctx), going))
-        tidy_removed_lines(ctx, edits)
+    tidy_removed_lines(ctx, edits)
     return Fix(kind, description, edits)
+
+
+def _add_rewrite(ctx: FileContext, edits: Dict[cst.CSTNode, object], found: VariableCall) -> None:
+    """`found`'s rewrite; `x = Variable(x)` would become `x = x`: the statement goes instead."""
+    line = _self_assignment(ctx, found)
+    if line is not None:
+        edits[line] = cst.RemovalSentinel.REMOVE
+    else:
+        edits[found.call] = rewrite(found)
+
+
+def _self_assignment(ctx: FileContext, found: VariableCall) -> Optional[cst.SimpleStatementLine]:
+    """The line of `name = Variable(name)` when it is that statement alone (plain, one target)."""
+    new = rewrite(found)
+    assign = ctx.parent(found.call)
+    if not isinstance(new, cst.Name) or not isinstance(assign, cst.Assign) or assign.value is not found.call:
+        return None
+    if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+        return None
+    if assign.targets[0].target.value != new.value or new.lpar:
+        return None
+    line = ctx.parent(assign)
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        return None
+    return line
 
 
 def rewrite(found: VariableCall) -> cst.BaseExpression:
@@ -181,21 +207,64 @@ class _ApplyEdits(cst.CSTTransformer):
 
 
 def tidy_removed_lines(ctx: FileContext, edits: Dict[cst.CSTNode, object]) -> None:
-    """A removed first statement of a block gives its leading lines to the next one.
+    """Removed statements give their lines above (blank or comment) to the next kept statement.
 
-    Otherwise `if fp16:` / `from torch.cuda import amp` / blank / `scaler = ...` would leave the
-    block starting with a blank line.  The next statement's own edits are folded into it.
+    libcst drops a removed statement's leading lines with it, which would merge the import
+    groups around a removed import.  A block does not start with the blank lines that are left
+    (`if fp16:` / `from torch.cuda import amp` / blank / `scaler = ...`).  A removed line's trailing
+    comment becomes a comment line above the next statement; with no next statement, a removed
+    line carrying comments becomes `pass`, and so does the first one of a block left empty.
+    The next statement's own edits are folded into it.
     """
-    for line, replacement in list(edits.items()):
-        if replacement is not cst.RemovalSentinel.REMOVE or not isinstance(line, cst.SimpleStatementLine):
-            continue
-        block = ctx.parent(line)
-        if not isinstance(block, (cst.Module, cst.IndentedBlock)) or block.body[0] is not line:
-            continue
-        following = block.body[1]
-        if following in edits or any(empty.comment is not None for empty in following.leading_lines):
-            continue
+    blocks = {}
+    for line, replacement in edits.items():
+        if replacement is cst.RemovalSentinel.REMOVE and isinstance(line, cst.SimpleStatementLine):
+            block = ctx.parent(line)
+            if isinstance(block, (cst.Module, cst.IndentedBlock)):
+                blocks[id(block)] = block
+    for block in blocks.values():
+        body = list(block.body)
+        if all(edits.get(line) is cst.RemovalSentinel.REMOVE for line in body):
+            edits[body[0]] = _as_pass(body[0])
+        pending: List[cst.EmptyLine] = []
+        run: List[cst.SimpleStatementLine] = []
+        for line in body:
+            if edits.get(line) is cst.RemovalSentinel.REMOVE and isinstance(line, cst.SimpleStatementLine):
+                pending.extend(_owned_lines(line))
+                run.append(line)
+                continue
+            if run:
+                at_start = body.index(run[0]) == 0
+                _give_lines(ctx, edits, line, pending, at_start)
+            pending, run = [], []
+        for line in run:  # removed lines at the block's end: nothing to give their comments to
+            if any(empty.comment is not None for empty in _owned_lines(line)):
+                edits[line] = _as_pass(line)
+
+
+def _owned_lines(line: cst.SimpleStatementLine) -> List[cst.EmptyLine]:
+    lines = list(line.leading_lines)
+    comment = line.trailing_whitespace.comment
+    if comment is not None:
+        lines.append(cst.EmptyLine(indent=True, whitespace=cst.SimpleWhitespace(""), comment=comment))
+    return lines
+
+
+def _as_pass(line: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+    return line.with_changes(body=[cst.Pass()])
+
+
+def _give_lines(ctx: FileContext, edits, following, pending: List[cst.EmptyLine], at_start: bool) -> None:
+    current = edits.get(following, following)
+    if not isinstance(current, cst.BaseStatement) or not hasattr(current, "leading_lines"):
+        return  # replaced by several statements or removed otherwise: leave it be
+    lines = [*pending, *current.leading_lines]
+    if not pending and not at_start:
+        return
+    while at_start and lines and lines[0].comment is None:  # a block does not start with a blank line
+        lines.pop(0)
+    if current is following:
         inner = {node: edits.pop(node) for node in list(edits) if node is not following
                  and ctx.contains(following, node)}  # fmt: skip
-        tidied = following.visit(_ApplyEdits(inner)) if inner else following
-        edits[following] = tidied.with_changes(leading_lines=line.leading_lines)
+        current = following.visit(_ApplyEdits(inner)) if inner else following
+    edits[following] = current.with_changes(leading_lines=lines)

@@ -235,3 +235,75 @@ def test_legacy_constructor_of_a_tensor_keeps_its_grad_so_the_fix_is_unsafe():
     assert "a = Variable(torch.FloatTensor(x))" in fixed and "b = Variable(torch.as_tensor(x))" in fixed
     assert "c = torch.FloatTensor(np.zeros(3))  # new data\n" in fixed and "d = torch.LongTensor([1, 2])\n" in fixed
     assert "e = torch.FloatTensor(x.shape[0], 4)\n" in fixed
+
+
+def test_self_assignment_is_removed_not_left_as_name_equals_name():
+    code = """
+        import torch
+        from torch.autograd import Variable
+
+
+        def step(images, targets, x, y):
+            # wrap the batch
+            images = Variable(images)  # legacy
+            targets = Variable(targets, requires_grad=False)
+
+            if x:
+                x = Variable(x)
+            other = Variable(y)
+            y, z = Variable(y), 1
+            return images, targets, other, x, y, z
+    """
+    assert fix(code, SELECT, unsafe=True) == dedent("""
+        import torch
+
+
+        def step(images, targets, x, y):
+            # wrap the batch
+            # legacy
+
+            if x:
+                pass
+            other = y
+            y, z = y, 1
+            return images, targets, other, x, y, z
+    """)
+
+
+def test_removed_import_keeps_the_blank_lines_between_import_groups():
+    code = """
+        import random
+        import time
+
+        from torch.autograd import Variable
+        import torch
+
+        from torchvision.utils import save_image
+
+        a = Variable(torch.zeros(3))
+    """
+    assert fix(code, SELECT) == dedent("""
+        import random
+        import time
+
+        import torch
+
+        from torchvision.utils import save_image
+
+        a = torch.zeros(3)
+    """)
+    grouped = """
+        import time
+
+        import torch
+        from torch.autograd import Variable
+
+        a = Variable(torch.zeros(3))
+    """
+    assert fix(grouped, SELECT) == dedent("""
+        import time
+
+        import torch
+
+        a = torch.zeros(3)
+    """)
