@@ -123,9 +123,13 @@ class CudnnBenchmarkWithDeterministic(Rule):
         torch.backends.cudnn.benchmark = False
     """
     fix_does = """
-        Sets `benchmark = False` where it was set to `True`, when both settings are made in the same
-        function (or both at module level); otherwise the finding has no fix, since which setting wins
-        depends on the order the functions run in.  Unsafe: convolutions may run slower.
+        When both settings are made in the same function (or both at module level): a `benchmark =
+        True` after the deterministic setting becomes `cudnn.benchmark = not cudnn.deterministic`
+        (same spelling), which is right whether or not `deterministic = True` ran -- scripts often
+        set it only under `if args.seed is not None:`, and unseeded runs keep benchmarking; one
+        before it becomes `benchmark = False`.  Otherwise the finding has no fix, since which setting
+        wins depends on the order the functions run in.  Unsafe: seeded runs' convolutions may run
+        slower.
     """
     requires_text = (("benchmark",), ("deterministic",))
 

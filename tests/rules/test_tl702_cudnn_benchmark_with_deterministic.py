@@ -132,6 +132,44 @@ def test_fix_same_scope():
     assert "benchmark = True" not in fixed
 
 
+def test_fix_after_a_conditional_deterministic_follows_it():
+    code = """
+        import torch
+        import torch.backends.cudnn as cudnn
+
+        def main(args):
+            if args.seed is not None:
+                torch.manual_seed(args.seed)
+                cudnn.deterministic = True
+            cudnn.benchmark = True
+    """
+    assert fix(code, SELECT, unsafe=True) == dedent("""
+        import torch
+        import torch.backends.cudnn as cudnn
+
+        def main(args):
+            if args.seed is not None:
+                torch.manual_seed(args.seed)
+                cudnn.deterministic = True
+            cudnn.benchmark = not cudnn.deterministic
+    """)
+    assert fix(POSITIVES["same-block"], SELECT, unsafe=True) == dedent("""
+        import torch
+
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = not torch.backends.cudnn.deterministic
+    """)
+    before = """
+        import torch.backends.cudnn as cudnn
+
+        def main(args):
+            cudnn.benchmark = True
+            if args.seed is not None:
+                cudnn.deterministic = True
+    """
+    assert "cudnn.benchmark = False" in fix(before, SELECT, unsafe=True)
+
+
 def test_no_fix_across_functions():
     (finding,) = lint(POSITIVES["from-import-and-other-function"], SELECT)
     assert finding.fix is None

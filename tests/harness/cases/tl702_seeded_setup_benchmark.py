@@ -4,8 +4,8 @@ turns benchmarking on "for speed".
 Symptom: after the setup runs, `torch.backends.cudnn.benchmark` and
 `torch.backends.cudnn.deterministic` are both True, so on a GPU cuDNN times candidate
 convolution algorithms each run and may keep a different one (the flags can be read on a
-CPU-only machine too).  After the (unsafe) fix the setup leaves benchmarking off while
-deterministic stays on.  Equivalence: the seeded random draws are unchanged.
+CPU-only machine too).  After the (unsafe) fix (`cudnn.benchmark = not cudnn.deterministic`)
+the setup leaves benchmarking off while deterministic stays on.  Equivalence: the seeded random draws are unchanged.
 """
 
 UNSAFE = True
