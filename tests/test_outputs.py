@@ -153,7 +153,6 @@ def test_progress_bar_on_a_terminal_only(project, capsys, monkeypatch):
     assert "/10 files" not in run(capsys, "pkg")[2]
 
 
-@pytest.mark.xfail(strict=False, reason="rule helpers shorten messages")
 @pytest.mark.parametrize("code", sorted(registry.all_rules()))
 def test_every_rule_message_fits_an_editor_line(code):
     from tests.helpers import lint
