@@ -46,6 +46,16 @@ def _passed_by_callers(ctx: FileContext, obj: cst.BaseExpression) -> List[cst.Ba
     return passed
 
 
+def loads_into_wrapper(ctx: FileContext) -> bool:
+    """Does the file load a state dict into a wrapper (`model.load_state_dict(...)`, `model` a
+    DataParallel/DDP on every path or some)?  Then its checkpoints' `module.` prefix is what its
+    own loading expects (`--resume`): unprefixed keys would break it."""
+    return ctx.memo("tl402.loads_into_wrapper", lambda: any(
+        isinstance(call.func, cst.Attribute) and call.func.attr.value == "load_state_dict"
+        and wrapper_evidence(ctx, call.func.value) is not None
+        for call in ctx.nodes(cst.Call)))  # fmt: skip
+
+
 def prefixed_saves(ctx: FileContext) -> Iterator[PrefixedSave]:
     seen = set()
     for call in ctx.nodes(cst.Call):
@@ -79,6 +89,12 @@ class DataParallelStateDictPrefix(Rule):
         they load into the bare model and, through `model.module.load_state_dict(...)`, into a
         wrapper as well.  Reported when the saved model is a wrapper on every path or on some,
         also when the checkpoint goes through a same-file helper (`save_checkpoint(state, path)`).
+
+        Not reported when the same file loads a state dict into a wrapper
+        (`model.load_state_dict(checkpoint["state_dict"])` with `model` a DataParallel/DDP, as
+        in a script's own `--resume`): the author keeps the prefix on both sides, and saving
+        `model.module.state_dict()` would make that loading fail with the mirror-image error
+        (missing `module.fc.weight`, unexpected `fc.weight`).
     """
     bad = """
         import torch
@@ -98,7 +114,8 @@ class DataParallelStateDictPrefix(Rule):
         Saves `model.module.state_dict()` when `model` is a wrapper on every path, and
         `(model.module if isinstance(model, <wrapper classes>) else model).state_dict()` when it
         is one only on some.  Unsafe: the checkpoint's keys change (no `module.` prefix), so code
-        that loads it back into a wrapper must load into `model.module` instead.
+        elsewhere that loads it back into a wrapper must load into `model.module` instead (a file
+        that does so itself is not reported).
     """
     requires_text = (("DataParallel",), ("state_dict",), ("save",))
 
@@ -108,6 +125,8 @@ class DataParallelStateDictPrefix(Rule):
         return facts.calls(names_of("torch.save"))  # every finding starts from a torch.save
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
+        if loads_into_wrapper(ctx):
+            return  # the prefix is handled consistently: the file's own loading expects it
         for found in prefixed_saves(ctx):
             where = "" if found.evidence.how_often == ALWAYS else " on some paths"
             name = ctx.code(found.wrapper)

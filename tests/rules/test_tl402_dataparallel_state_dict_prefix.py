@@ -183,3 +183,57 @@ def test_fix_unwraps_conditionally_when_wrapped_on_some_paths():
                 model = nn.DataParallel(model)
             torch.save((model.module if isinstance(model, nn.DataParallel) else model).state_dict(), "ckpt.pt")
     """)
+
+
+LOADS_INTO_A_WRAPPER = {
+    "resume-into-ddp": """
+        import torch
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        def main(args):
+            model = DDP(Net().cuda())
+            if args.resume:
+                checkpoint = torch.load(args.resume)
+                model.load_state_dict(checkpoint["state_dict"])
+            torch.save({"state_dict": model.state_dict()}, "ckpt.pt")
+    """,
+    "load-back-into-a-new-wrapper": """
+        import torch
+        net = torch.nn.DataParallel(torch.nn.Linear(10, 1))
+        torch.save(net.state_dict(), "model.pt")
+        new_net = torch.nn.DataParallel(torch.nn.Linear(10, 1))
+        new_net.load_state_dict(torch.load("model.pt"))
+    """,
+    "wrapped-on-some-paths-loads-too": """
+        import torch
+        import torch.nn as nn
+        def main(args):
+            model = Net()
+            if args.gpus > 1:
+                model = nn.DataParallel(model)
+            model.load_state_dict(torch.load(args.resume))
+            torch.save(model.state_dict(), "ckpt.pt")
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOADS_INTO_A_WRAPPER))
+def test_silent_when_the_file_loads_into_a_wrapper(name):
+    assert lint(LOADS_INTO_A_WRAPPER[name], SELECT) == []
+
+
+@pytest.mark.parametrize("load", [
+    "model.module.load_state_dict(torch.load(path))",  # unwrapped on load: the prefix is the bug
+    "Net().load_state_dict(torch.load(path))",
+    "bare = Net(); bare.load_state_dict(torch.load(path))",
+    "optimizer.load_state_dict(torch.load(path))",
+])
+def test_loading_into_something_else_still_reports(load):
+    code = f"""
+        import torch
+        import torch.nn as nn
+        def main(path):
+            model = nn.DataParallel(Net())
+            {load}
+            torch.save(model.state_dict(), "ckpt.pt")
+    """
+    assert [f.code for f in lint(code, SELECT)] == ["TL402"]
