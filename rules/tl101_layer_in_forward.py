@@ -128,8 +128,15 @@ def _maybe_project_classes(facts) -> set:
     import ast
     import sys
 
+    if "_project_classes" in facts._memo:
+        return facts._memo["_project_classes"]  # type: ignore[return-value]
     found: set = set()
-    for node in ast.walk(facts.tree) if facts.tree is not None else ():
+    pending = list(getattr(facts.tree, "body", ()))
+    while pending:  # statements only (an import is one): never their expressions
+        node = pending.pop()
+        for part in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, part, ()) or ():
+                pending.extend(child.body if isinstance(child, (ast.ExceptHandler, ast.match_case)) else [child])
         if isinstance(node, ast.ImportFrom):
             root = (node.module or "").split(".", 1)[0]
             if node.level == 0 and (root in _NOT_FIRST_PARTY or root in sys.stdlib_module_names):
@@ -139,6 +146,7 @@ def _maybe_project_classes(facts) -> set:
         elif isinstance(node, ast.Import):
             if any(a.name.split(".", 1)[0] not in _NOT_FIRST_PARTY | sys.stdlib_module_names for a in node.names):
                 found |= facts.attr_calls
+    facts._memo["_project_classes"] = found
     return found
 
 

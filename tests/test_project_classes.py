@@ -69,3 +69,13 @@ def test_tl203_an_imported_class_that_casts_in_a_base_of_another_file(project, c
     model.write_text("from base import Base\n" + model.read_text().replace("class Regressor(nn.Module)",
                                                                          "class Regressor(Base)"))
     assert run(capsys, "TL203", ".") == []
+
+
+def test_tl101_screen_sees_an_import_inside_a_try_block(project, capsys):
+    root = project("tl101_imported_layer")
+    net = root / "net.py"
+    guarded = "try:\n    from models.blocks import Config, ConvBlock, Shuffle\nexcept ImportError:\n    raise\n"
+    text = net.read_text().replace("from models.blocks import Config, ConvBlock, Shuffle\n", guarded)
+    text = text.replace("import models.blocks as blocks\n", "")
+    net.write_text(text.replace("        x = blocks.ConvBlock(8)(x)  # the same, through the module\n", ""))
+    assert run(capsys, "TL101", ".") == [("net.py", 18, "TL101")]
