@@ -278,6 +278,26 @@ def test_unparsable_buffer_and_project_config(tmp_path):
     run(scenario())
 
 
+def test_cross_file_finding_has_related_location(tmp_path):
+    import shutil
+
+    project = tmp_path / "proj"
+    shutil.copytree(os.path.join(ROOT, "tests", "projects", "sampler_elsewhere"), project)
+    train = project / "train.py"
+    uri = _uri(train)
+
+    async def scenario():
+        async with Session() as s:
+            diagnostics = await s.open(uri, train.read_text())
+            assert [d.code for d in diagnostics] == ["TL201"]
+            (related,) = diagnostics[0].related_information
+            assert related.location.uri == _uri(project / "data.py")
+            assert related.location.range.start.line == 5  # data.py:6, 0-based
+            assert "built" in related.message
+
+    run(scenario())
+
+
 def test_notebook_cells(tmp_path):
     nb_uri = _uri(tmp_path / "explore.ipynb")
     cells = [

@@ -101,9 +101,27 @@ def setup_for(path: str, settings: Settings) -> DocumentSetup:
 
 
 def lint_text(path: str, text: str, rules: Sequence[Rule]) -> List[Finding]:
+    """The buffer's findings, with cross-file facts from the project model (neighbours read from disk)."""
     from torchlint.engine import lint_source
 
-    return lint_source(path, text, rules)
+    return lint_source(path, text, rules, project_for(path))
+
+
+def project_for(path: str):
+    """A fresh project model around `path` (neighbours' summaries through the CLI's cache), or None.
+
+    Fresh for every lint: the server lives long, and files around the buffer change under it; the
+    summaries themselves come from the content-keyed cache, so this costs little."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        return None
+    try:
+        from torchlint.analysis.project import Project, find_root
+        from torchlint.cache import Cache, default_directory
+
+        return Project((), cache=Cache(default_directory(find_root(path))))
+    except Exception:  # no project model is no cross-file facts, never a failed lint
+        return None
 
 
 # -- positions --------------------------------------------------------------------------------
