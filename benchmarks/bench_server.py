@@ -26,7 +26,7 @@ sys.path.insert(0, ROOT)
 
 PLAIN_BLOCK = '''
 def helper_{i}(values, scale=2):
-    """Plain Python: nothing here for a torch rule."""
+    """Plain Python: nothing here for any rule to look at."""
     total = 0
     for index, value in enumerate(values):
         if index % scale == 0:
