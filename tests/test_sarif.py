@@ -134,3 +134,20 @@ def test_a_clean_run_is_valid_sarif_too(repo, capsys):
     code, log = sarif(capsys, "--select", "TL5", "pkg")
     assert code == 0 and log["runs"][0]["results"] == []
     validate(log)
+
+
+def test_cross_file_finding_has_a_valid_related_location(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    project = tmp_path / "proj"
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "projects", "sampler_elsewhere"), project)
+    monkeypatch.chdir(project)
+    code, log = sarif(capsys, "--no-cache", "train.py")
+    assert code == 1
+    validate(log)
+    (result,) = log["runs"][0]["results"]
+    assert result["ruleId"] == "TL201"
+    (related,) = result["relatedLocations"]
+    assert related["physicalLocation"]["artifactLocation"]["uri"] == "data.py"
+    assert related["physicalLocation"]["region"]["startLine"] == 6
+    assert related["message"]["text"]

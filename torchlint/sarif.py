@@ -120,6 +120,20 @@ def render_sarif(
         else:
             result["message"]["text"] = f"cell {finding.cell}, line {finding.line}: {message}"
             result["properties"] = {"cell": finding.cell, **{k: v for k, v in region.items()}}
+        related = getattr(finding, "related", None) or ()
+        if related:  # the other half of a cross-file finding (`the sampler is built in data.py:41`)
+            result["relatedLocations"] = []
+            for number, place in enumerate(related):
+                if place.path not in uris:
+                    uris[place.path] = relative_uri(place.path, root)
+                result["relatedLocations"].append({
+                    "id": number,
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uris[place.path], "uriBaseId": SRCROOT},
+                        "region": {"startLine": max(place.line, 1)},
+                    },
+                    "message": {"text": place.message or "related location"},
+                })  # fmt: skip
         if finding.fix is not None:
             result.setdefault("properties", {})["fix"] = {
                 "applicability": finding.fix.applicability, "description": finding.fix.description,
