@@ -27,8 +27,8 @@ def test_an_edit_saved_while_fixing_is_not_lost(tmp_path, monkeypatch):
     real_fix = runner.fix_source
     calls = []
 
-    def fix_while_the_user_saves(path, text, rules, unsafe=False):
-        result = real_fix(path, text, rules, unsafe=unsafe)
+    def fix_while_the_user_saves(path, text, rules, unsafe=False, **options):
+        result = real_fix(path, text, rules, unsafe=unsafe, **options)
         if not calls:  # the user's editor saves a new line in the middle of the first fix
             target.write_text(BUGGY + "# saved by the editor\n")
         calls.append(text)
@@ -46,8 +46,8 @@ def test_a_file_that_keeps_changing_is_reported_not_written(tmp_path, monkeypatc
     real_fix = runner.fix_source
     counter = iter(range(100))
 
-    def fix_while_the_user_keeps_saving(path, text, rules, unsafe=False):
-        result = real_fix(path, text, rules, unsafe=unsafe)
+    def fix_while_the_user_keeps_saving(path, text, rules, unsafe=False, **options):
+        result = real_fix(path, text, rules, unsafe=unsafe, **options)
         target.write_text(BUGGY + f"# edit {next(counter)}\n")
         return result
 
