@@ -89,7 +89,13 @@ class LocalRankParse(Rule):
         Moves the default into the environment read: `int(os.getenv("LOCAL_RANK", -1))`.  Safe:
         the original raised on every run.  Other invalid bases (`int(x, 1)`) are reported only.
     """
-    requires_text = (("int(",),)
+    # A call of the builtin `int`: `int(` after a character that cannot end a name or an attribute
+    # (`print(`, `np.int(` never match).  A file that starts with `int(` is matched through the
+    # leading newline both the CLI and the flake8 plugin put in front of the text they check.
+    requires_text = (tuple(f"{before}int{gap}(" for before in " \t\n\r([{,=:+-*/%<>!&|^~;@" for gap in ("", " ")),)
+
+    def may_match(self, source: str) -> bool:
+        return super().may_match("\n" + source)
 
     def screen(self, facts) -> bool:
         return facts.int_base_calls  # `int(x, base)`: two arguments

@@ -63,6 +63,7 @@ class TorchlintChecker:
         return cls._rules
 
     def _may_match(self, source: str) -> bool:
+        source = "\n" + source  # a token at the very start of the file still follows a line break
         return any(
             all(any(token in source for token in group) for group in entry["requires_text"])
             for entry in self._rule_index().values()
