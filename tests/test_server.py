@@ -239,7 +239,7 @@ def test_fix_all_hover_explain_and_settings(tmp_path):
                 timeout=30,
             )
             assert hover is not None and hover.contents.kind == lsp.MarkupKind.Markdown
-            assert "TL201" in hover.contents.value and "**Why it matters**" in hover.contents.value
+            assert "TL201" in hover.contents.value and "### Why it matters" in hover.contents.value
 
             page = await asyncio.wait_for(
                 s.client.workspace_execute_command_async(

@@ -195,6 +195,23 @@ def _list_rules(argv: Sequence[str]) -> int:
     return EXIT_CLEAN
 
 
+def explain_markdown(rule) -> str:
+    """The rule's page as Markdown: SARIF's `help.markdown` and the language server's hover."""
+    from textwrap import dedent
+
+    def text(value) -> str:
+        return dedent(value or "").strip()
+
+    fix = f"({rule.fix_applicability}) {text(rule.fix_does)}" if rule.fix_does else "No automatic fix."
+    return "\n\n".join([
+        f"**{rule.code} {rule.name}**: {rule.summary}",
+        "### Why it matters", text(rule.why),
+        "### Example", f"```python\n{text(rule.bad)}\n```",
+        "### Use instead", f"```python\n{text(rule.good)}\n```",
+        "### Fix", fix,
+    ])  # fmt: skip
+
+
 def explain_text(rule) -> str:
     from textwrap import dedent, indent
 

@@ -90,28 +90,36 @@ def _non_overlapping(analysis, fixes: Sequence[Fix]) -> List[Fix]:
     return chosen
 
 
-def fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool = False, project=None) -> FixResult:
+def fix_source(
+    path: str, source: str, rules: Sequence[Rule], unsafe: bool = False, project=None, only=None
+) -> FixResult:
     """Fix `source` as far as the allowed fixes go; return the text and what remains.
 
-    `project` (an analysis.project.Project): the same cross-file view as a check run; edits stay in `path`."""
+    `project` (an analysis.project.Project): the same cross-file view as a check run; edits stay in `path`.
+    `only(violation, where)`: fix just the findings it accepts, in one round (an editor's quick fix), with
+    the same guarantees (text outside the fix unchanged, output parses, Python accepts it)."""
     try:
-        return _fix_source(path, source, rules, unsafe, project)
+        return _fix_source(path, source, rules, unsafe, project, only)
     except Exception as exc:  # never formatted: see engine.caused_by_recursion
         from torchlint import supervisor
 
         if not caused_by_recursion(exc) or supervisor.in_deep_thread():
             raise
     # libcst recursed once per nesting level (a 500-branch `elif` chain): again on a deep stack.
-    return supervisor.run_deep(_fix_source, path, source, rules, unsafe, project)
+    return supervisor.run_deep(_fix_source, path, source, rules, unsafe, project, only)
 
 
-def _fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool, project=None) -> FixResult:
+def _fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool, project=None, only=None) -> FixResult:
     allowed = {SAFE, "unsafe"} if unsafe else {SAFE}
     current = source
     fixed = 0
     for round_number in range(MAX_ROUNDS):
+        if only is not None and round_number == 1:  # the chosen fixes are applied: report what remains
+            analysis = analyse(path, current, rules, project)
+            return FixResult(current, position_violations(path, analysis, current), fixed)
         analysis = analyse(path, current, rules, project)
-        active = [v for v, _ in active_violations(analysis, current)]
+        located = active_violations(analysis, current)
+        active = [v for v, where in located if only is None or only(v, where)]
         fixes = [v.fix for v in active if v.fix and v.fix.edits and v.fix.applicability in allowed]
         if not fixes or analysis.errors:
             return FixResult(current, position_violations(path, analysis, current), fixed)

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from torchlint import registry
 from torchlint.findings import Finding
-from torchlint.rule import SAFE, UNSAFE, Rule
+from torchlint.rule import Rule
 
 # Where a rule's page lives; `{code}` is the rule code.  Editors show it as the diagnostic's link.
 RULE_URL = "https://github.com/torchlint/torchlint/blob/main/docs/rules/{code}.md"
@@ -126,8 +126,14 @@ def project_for(path: str):
 
 # -- positions --------------------------------------------------------------------------------
 def split_lines(text: str) -> List[str]:
-    """Lines as Python's tokenizer (and LSP) sees them: only \\n, \\r\\n and \\r end a line."""
-    return re.split(r"\r\n|\r|\n", text)
+    """Lines without their ends, as LSP counts them (only \\n, \\r\\n and \\r end a line; after a final
+    line break there is one more, empty line)."""
+    from torchlint.source import split_lines as lines_with_ends
+
+    lines = [line.rstrip("\r\n") for line in lines_with_ends(text)]
+    if not lines or text.endswith(("\n", "\r")):
+        lines.append("")
+    return lines
 
 
 # The position encoding negotiated with the client ("utf-16" unless it offered another).
@@ -258,71 +264,33 @@ class FixOffer:
     edits: List[TextEdit] = field(default_factory=list)
 
 
-class _ApplyEdits:
-    """A libcst transformer that swaps the fix's nodes (built lazily: libcst is imported on demand)."""
-
-    def __new__(cls, edits):
-        import libcst as cst
-
-        class Apply(cst.CSTTransformer):
-            def on_leave(self, original_node, updated_node):
-                return edits.get(original_node, updated_node)
-
-        return Apply()
-
-
 def fix_one(path: str, text: str, rules: Sequence[Rule], finding: Finding) -> Optional[str]:
-    """The text with only this finding's fix applied, or None if it has none that still applies."""
-    from torchlint.engine import ParseFailure, active_violations, analyse, parse
+    """The text with only this finding's fix applied (fixing.py's guarantees), or None if none applies."""
+    from torchlint.fixing import fix_source
 
-    analysis = analyse(path, text, rules)
-    if analysis.module is None:
-        return None
-    for violation, where in active_violations(analysis, text):
-        if (violation.rule.code, where.start.line, where.start.column + 1) != (
+    def is_this(violation, where) -> bool:
+        return (violation.rule.code, where.start.line, where.start.column + 1) == (
             finding.code, finding.line, finding.column
-        ):
-            continue
-        if violation.fix is None or not violation.fix.edits:
-            return None
-        try:
-            candidate = analysis.module.visit(_ApplyEdits(violation.fix.edits)).code
-            parse(candidate)
-        except (ParseFailure, Exception):
-            return None
-        return candidate if candidate != text else None
-    return None
+        )
+
+    result = fix_source(path, text, rules, unsafe=True, project=project_for(path), only=is_this)
+    return result.source if result.fixed and result.source != text else None
 
 
 def fix_all(path: str, text: str, rules: Sequence[Rule], unsafe: bool) -> str:
     from torchlint.fixing import fix_source
 
-    return fix_source(path, text, rules, unsafe=unsafe).source
-
-
-_NOQA = re.compile(r"#\s*noqa(?P<colon>:\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+    return fix_source(path, text, rules, unsafe=unsafe, project=project_for(path)).source
 
 
 def noqa_edit(text: str, line: int, code: str) -> Optional[TextEdit]:
-    """The edit that adds `# noqa: CODE` to a 1-based line (extending an existing noqa's codes)."""
-    lines = split_lines(text)
-    if not 1 <= line <= len(lines):
-        return None
-    line_text = lines[line - 1]
-    match = _NOQA.search(line_text) if "#" in line_text else None
-    if match is not None:
-        codes = match.group("codes")
-        if codes is None:
-            return None  # a bare noqa already silences everything
-        if code in {c.upper() for c in re.findall(r"[A-Z]+[0-9]+", codes, re.IGNORECASE)}:
-            return None
-        end = match.end("codes")
-        position = (line - 1, utf16_column(line_text, end))
-        return TextEdit(position, position, f", {code}")
-    stripped = line_text.rstrip()
-    position = (line - 1, utf16_column(line_text, len(stripped)))
-    end = (line - 1, utf16_column(line_text, len(line_text)))
-    return TextEdit(position, end, f"  # noqa: {code}")
+    """The edit that adds `# noqa: CODE` to a 1-based line, as `--add-noqa` does (extending an existing
+    noqa's codes; never inside a string or after a backslash)."""
+    from torchlint.suppress import add_noqa
+
+    new, changed = add_noqa(text, {line: [code]})
+    edits = minimal_edits(text, new) if changed else []
+    return edits[0] if len(edits) == 1 else None
 
 
 # -- rule pages -------------------------------------------------------------------------------
@@ -331,43 +299,10 @@ def rule_url(code: str) -> str:
 
 
 def rule_markdown(rule: Rule) -> str:
-    """The rule's page (what / why / example / use instead / fix) as Markdown."""
-    from textwrap import dedent
+    """The rule's page as Markdown (the same page SARIF's `help.markdown` carries)."""
+    from torchlint.cli import explain_markdown
 
-    def code_block(code: str) -> str:
-        return "```python\n" + dedent(code).strip("\n") + "\n```"
-
-    default = "on by default" if rule.default else f"opt-in (enable with `--extend-select {rule.code}`)"
-    parts = [
-        f"### {rule.code} `{rule.name}`",
-        "",
-        dedent(rule.summary).strip(),
-        "",
-        f"*{default}*",
-        "",
-        "**Why it matters**",
-        "",
-        dedent(rule.why).strip(),
-        "",
-        "**Example**",
-        "",
-        code_block(rule.bad),
-        "",
-        "**Use instead**",
-        "",
-        code_block(rule.good),
-        "",
-        "**Fix**",
-        "",
-    ]
-    if rule.fix_does:
-        safety = {SAFE: "safe", UNSAFE: "unsafe: applied only with unsafe fixes enabled"}.get(
-            rule.fix_applicability or "", "safe or unsafe case by case"
-        )
-        parts.append(f"({safety}) " + dedent(rule.fix_does).strip())
-    else:
-        parts.append("No automatic fix.")
-    return "\n".join(parts)
+    return explain_markdown(rule)
 
 
 def rules_by_code() -> Dict[str, Rule]:

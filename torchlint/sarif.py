@@ -44,16 +44,9 @@ def _text(value: Optional[str]) -> str:
 
 
 def rule_descriptor(rule) -> Dict:
-    from torchlint.cli import explain_text
+    from torchlint.cli import explain_markdown, explain_text
 
-    fix = f"({rule.fix_applicability}) {_text(rule.fix_does)}" if rule.fix_does else "No automatic fix."
-    markdown = "\n\n".join([
-        f"**{rule.code} {rule.name}**: {rule.summary}",
-        "### Why it matters", _text(rule.why),
-        "### Example", f"```python\n{_text(rule.bad)}\n```",
-        "### Use instead", f"```python\n{_text(rule.good)}\n```",
-        "### Fix", fix,
-    ])  # fmt: skip
+    markdown = explain_markdown(rule)
     return {
         "id": rule.code,
         "name": rule.name,

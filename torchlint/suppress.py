@@ -7,9 +7,8 @@ import re
 import tokenize
 from typing import Dict, Iterable, List, Set, Tuple
 
+from torchlint.noqa import _LINE_NOQA as _NOQA  # one pattern for suppression comments
 from torchlint.source import split_lines
-
-_NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
 
 def _commentable_lines(text: str) -> Set[int]:
