@@ -164,8 +164,10 @@ def analyse(path: str, source: str, rules: Sequence[Rule], project=None, screen:
     `tree`: Python's `ast` of `source` when the caller has it (flake8)."""
     candidates = rules_for(source, rules)
     if candidates and (SCREENING if screen is None else screen) and too_deep(source) is None:
-        from torchlint.screens import screen_rules
+        from torchlint.screens import python_tree, screen_rules
 
+        if tree is None:
+            tree = python_tree(source)  # parsed once: the screens and the module summary read it
         candidates = screen_rules(source, candidates, tree=tree)
     if not candidates:
         return Analysis(module=None)
@@ -174,6 +176,7 @@ def analyse(path: str, source: str, rules: Sequence[Rule], project=None, screen:
     except ParseFailure as exc:
         return Analysis(module=None, errors=[internal_finding(path, str(exc), exc.line, exc.column)])
     ctx = FileContext(path, source, module)
+    ctx.python_tree = tree  # Python's `ast` of the same text, when screening parsed it (else None)
     result = Analysis(module=module, selected=tuple(r.code for r in rules))
     if project is not None:
         project.attach(ctx)

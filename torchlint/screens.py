@@ -218,6 +218,14 @@ def collect(tree: ast.AST, source: str) -> Facts:
     return facts
 
 
+def python_tree(source: str) -> Optional[ast.AST]:
+    """Python's `ast` of `source`, or None when Python cannot parse it."""
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return None
+
+
 def parse_facts(source: str, tree: Optional[ast.AST] = None) -> Optional[Facts]:
     """The facts of `source` (`tree`: its `ast`, when the caller has one), or None when it must not
     be screened (Python cannot parse it, or libcst would reject it although Python accepts it)."""

@@ -149,10 +149,12 @@ def _ast_lines(ctx) -> Dict[int, int]:
     statement take its line; libcst's child order differs from the source for calls)."""
     import ast
 
-    try:
-        tree = ast.parse(ctx.source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return _position_lines(ctx)
+    tree = getattr(ctx, "python_tree", None)  # the engine's screening tier already parsed this text
+    if tree is None:
+        try:
+            tree = ast.parse(ctx.source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return _position_lines(ctx)
     statements, pending = [], list(tree.body)
     while pending:  # statements only: their bodies, never their expressions
         node = pending.pop()
