@@ -6,13 +6,9 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 import libcst as cst
-from torchlint.rules.tl201_missing_set_epoch import (
-    LOADER_SLOTS,
-    argument,
-    is_dataloader_call,
-    possible_values,
-)
 
+from torchlint.analysis.facts import possible_values
+from torchlint.analysis.samplers import LOADER_SLOTS, argument, is_dataloader_call
 from torchlint.context import FileContext
 from torchlint.rule import Rule, Violation
 
