@@ -160,3 +160,15 @@ def test_findings_round_trip_through_plain_data():
                       related=(Related("data.py", 41, "the sampler is built here"),))  # fmt: skip
     data = json.loads(json.dumps(cache_mod.finding_to_data(finding)))
     assert cache_mod.finding_from_data(data) == finding
+
+
+def test_a_notebook_is_served_from_the_cache_too(project, capsys, linted):
+    # A notebook is linted on its own text: an unchanged one must not be re-linted on every warm run.
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": ["import torch\n", "x = torch.zeros(2, 3, 4)\n", "y = x.permute(0, 2, 1).view(-1)\n"]}
+    notebook = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (project / "explore.ipynb").write_text(json.dumps(notebook))
+    first = check(capsys)
+    second = check(capsys)
+    assert first == second and "explore.ipynb" in {f["path"] for f in first[1]}
+    assert "explore.ipynb" in linted[0] and linted[1] == []

@@ -161,7 +161,9 @@ def _process_other(job: Job, path: str) -> FileResult:
         return FileResult(path, [internal_finding(path, str(exc))])
     rules = _rules_for_file(job, path)
     outcome = check_notebook(path, source_file.text, rules, fix=job.mode != CHECK, unsafe=job.unsafe_fixes)
-    result = FileResult(path, outcome.findings, fixed=outcome.fixed, changed=outcome.new_text is not None)
+    # A notebook is linted on its own (no project model): its findings depend on its text alone, so
+    # it is cached like any file (deps={}: nothing else consulted).
+    result = FileResult(path, outcome.findings, fixed=outcome.fixed, changed=outcome.new_text is not None, deps={})
     if outcome.new_text is None:
         return result
     if job.mode == DIFF:
