@@ -56,6 +56,7 @@ ADMISSION = r"""
 import json, os, sys
 from torchlint import engine, registry
 from torchlint.rule import Rule
+from torchlint.rule_screens import SCREENS
 from torchlint.screens import parse_facts
 rules = registry.select_rules(["ALL"] if sys.argv[1] == "all" else None)
 text = {r.code: 0 for r in rules}
@@ -81,7 +82,7 @@ for tree in sys.argv[2:]:
                     any_kept = True
             kept += any_kept
             out += not any_kept
-has = {r.code: type(r).screen is not Rule.screen for r in rules}
+has = {r.code: r.code in SCREENS or type(r).screen is not Rule.screen for r in rules}
 print(json.dumps({"text": text, "screened": screened, "has": has, "kept": kept, "out": out}))
 """
 

@@ -85,20 +85,7 @@ class LayerInForward(Rule):
     """
     requires_text = (("forward",), ("torch", "lightning"))
 
-    def screen(self, facts) -> bool:
-        # A module class with `forward`, and a torch.nn class (or a class of this file) called in
-        # forward-only code: `forward`, or a non-dunder method referenced as `self.<method>`.
-        from torchlint.screens import forward_build_possible, nn_class_terminals
-
-        if "forward" not in facts.method_names:
-            return False
-        built = facts.expand(nn_class_terminals() | facts.classes | _maybe_project_classes(facts))
-        if not any(
-            (method == "forward" or method in facts.attrs) and not called.isdisjoint(built)
-            for method, called in facts.method_calls.items()
-        ):
-            return False
-        return forward_build_possible(facts, built)  # the same question, per class and its forward-only code
+    # Its screen is `tl101` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):
@@ -115,39 +102,6 @@ class LayerInForward(Rule):
                 call,
                 f"`{spelled}(...)` built in `{_clip(method.name.value, 20)}()` {reason}; build it once in `__init__`",
             )
-
-
-_NOT_FIRST_PARTY = frozenset({"torch", "torchvision", "torchaudio", "numpy", "timm", "transformers", "lightning",
-                               "pytorch_lightning", "scipy", "sklearn", "PIL", "cv2", "einops", "tqdm"})  # fmt: skip
-
-
-def _maybe_project_classes(facts) -> set:
-    """Names a call may spell for a class imported from a first-party module (the screen of the
-    cross-file check): names bound by `from <first-party> import X`, every called name after a
-    first-party star import, every called attribute after `import <first-party>`."""
-    import ast
-    import sys
-
-    if "_project_classes" in facts._memo:
-        return facts._memo["_project_classes"]  # type: ignore[return-value]
-    found: set = set()
-    pending = list(getattr(facts.tree, "body", ()))
-    while pending:  # statements only (an import is one): never their expressions
-        node = pending.pop()
-        for part in ("body", "orelse", "finalbody", "handlers", "cases"):
-            for child in getattr(node, part, ()) or ():
-                pending.extend(child.body if isinstance(child, (ast.ExceptHandler, ast.match_case)) else [child])
-        if isinstance(node, ast.ImportFrom):
-            root = (node.module or "").split(".", 1)[0]
-            if node.level == 0 and (root in _NOT_FIRST_PARTY or root in sys.stdlib_module_names):
-                continue
-            for alias in node.names:
-                found |= facts.name_calls if alias.name == "*" else {alias.asname or alias.name}
-        elif isinstance(node, ast.Import):
-            if any(a.name.split(".", 1)[0] not in _NOT_FIRST_PARTY | sys.stdlib_module_names for a in node.names):
-                found |= facts.attr_calls
-    facts._memo["_project_classes"] = found
-    return found
 
 
 def _clip(spelled: str, limit: int = 40) -> str:

@@ -51,20 +51,7 @@ class StatelessModuleInForward(Rule):
     default = False
     requires_text = (("forward",), ("torch",))
 
-    def screen(self, facts) -> bool:
-        # A module class with `forward`, and a torch.nn class (or a class of this file) called in
-        # forward-only code: `forward`, or a non-dunder method referenced as `self.<method>`.
-        from torchlint.screens import forward_build_possible, nn_class_terminals
-
-        if "forward" not in facts.method_names:
-            return False
-        built = facts.expand(nn_class_terminals() | facts.classes)
-        if not any(
-            (method == "forward" or method in facts.attrs) and not called.isdisjoint(built)
-            for method, called in facts.method_calls.items()
-        ):
-            return False
-        return forward_build_possible(facts, built)  # the same question, per class and its forward-only code
+    # Its screen is `tl102` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):

@@ -10,16 +10,7 @@ from torchlint.analysis.dataflow import self_name
 from torchlint.analysis.modules import is_module_class
 from torchlint.context import FileContext
 from torchlint.rule import Rule, Violation
-
-# Functional dropouts whose `training` parameter defaults to True, with its position.
-DROPOUTS = {
-    "torch.nn.functional.dropout": 2,
-    "torch.nn.functional.dropout1d": 2,
-    "torch.nn.functional.dropout2d": 2,
-    "torch.nn.functional.dropout3d": 2,
-    "torch.nn.functional.alpha_dropout": 2,
-    "torch.nn.functional.feature_alpha_dropout": 2,
-}
+from torchlint.rule_screens import DROPOUTS  # functional dropouts whose `training` defaults to True, its position
 
 
 def always_on_dropouts(ctx: FileContext) -> Dict[int, str]:
@@ -116,11 +107,7 @@ class FunctionalDropoutAlwaysOn(Rule):
     """
     requires_text = (("dropout",),)
 
-    def screen(self, facts) -> bool:
-        # A functional dropout called in a method (not `__init__`) of a class.
-        from torchlint.screens import terminals
-
-        return not facts.direct_method_calls.isdisjoint(facts.expand(terminals(frozenset(DROPOUTS))))
+    # Its screen is `tl103` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         found = always_on_dropouts(ctx)

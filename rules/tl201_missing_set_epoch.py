@@ -409,8 +409,7 @@ class MissingSetEpochRule(Rule):
     # The sampler or the loader may come from another file: any file that names a loader or sampler.
     requires_text = (("DistributedSampler", "loader", "Loader", "sampler"),)
 
-    def screen(self, facts) -> bool:
-        return facts.loops > 0  # an epoch loop in this file (its loader may come from anywhere)
+    # Its screen is `tl201` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for entry in findings(ctx).values():

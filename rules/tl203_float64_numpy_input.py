@@ -10,8 +10,7 @@ from torchlint.analysis.float_consumers import float32_consumer
 from torchlint.analysis.numpy_dtypes import array_dtype
 from torchlint.context import FileContext
 from torchlint.rule import Rule, Violation
-
-CONVERTERS = ("torch.from_numpy", "torch.tensor", "torch.as_tensor")
+from torchlint.rule_screens import CONVERTERS
 
 
 class Float64NumpyInput(Rule):
@@ -67,10 +66,7 @@ class Float64NumpyInput(Rule):
     """
     requires_text = (("from_numpy", "tensor"), ("numpy", "astype"))
 
-    def screen(self, facts) -> bool:
-        from torchlint.screens import names_of
-
-        return facts.calls(names_of(*CONVERTERS))  # a torch.from_numpy/tensor/as_tensor call
+    # Its screen is `tl203` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):

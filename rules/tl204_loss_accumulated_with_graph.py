@@ -226,8 +226,7 @@ class LossAccumulatedWithGraph(Rule):
     """
     requires_text = (("backward",), ("+=", "append", "+ "))
 
-    def screen(self, facts) -> bool:
-        return facts.loops > 0 and facts.calls(("backward",))  # a training loop: a backward pass in a loop
+    # Its screen is `tl204` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for found in accumulations(ctx).values():

@@ -137,9 +137,7 @@ class MissingZeroGrad(Rule):
     """
     requires_text = (("backward",), ("step",))
 
-    def screen(self, facts) -> bool:
-        # A training loop (a backward pass in a loop) that steps an optimizer.
-        return facts.loops > 0 and "step" in facts.attr_calls and facts.calls(("backward",))
+    # Its screen is `tl205` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for found in accumulating_loops(ctx).values():

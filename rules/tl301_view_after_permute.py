@@ -28,8 +28,6 @@ NONCONTIGUOUS_FUNCTIONS = frozenset(_LAYOUT["noncontiguous_view_functions"])
 # `.T` as an attribute: followed by anything but an identifier character.  A bare ".T"
 # would admit every `.TYPE_CHECKING`, `.Thread`, `.TimerHandle` (`.T` last in a file cannot
 # feed a later `.view`).
-_PERMUTE_FAMILY = frozenset(("permute", "transpose", "t", "mT", "mH", "T", "swapaxes", "swapdims", "movedim",
-                             "moveaxis", "adjoint"))  # the screen's identifiers for requires_text's second group
 _DOT_T = tuple(f".T{c}" for c in " \t\r\n.,;:()[]{}+-*/%@&|^~<>=!#\\")
 
 # How far `a = x.permute(...); b = a; b.view(...)` is followed through names.
@@ -92,15 +90,7 @@ class ViewAfterPermute(Rule):
          "adjoint", *_DOT_T),
     )  # fmt: skip
 
-    def screen(self, facts) -> bool:
-        # A `.view(...)` call and a permute-family operation spelled in the code (not in a string), on
-        # the view's receiver or in the scope of the name it views (see `noncontiguous_origin`).
-        from torchlint.screens import terminals, view_of_permuted_possible
-
-        if not ("view" in facts.attr_calls and facts.mentions(_PERMUTE_FAMILY)):
-            return False
-        return view_of_permuted_possible(facts, set(NONCONTIGUOUS_METHODS), set(NONCONTIGUOUS_PROPERTIES),
-                                         set(terminals(frozenset(NONCONTIGUOUS_FUNCTIONS))))
+    # Its screen is `tl301` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):

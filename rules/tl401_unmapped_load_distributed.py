@@ -15,8 +15,8 @@ from torchlint.context import FileContext
 from torchlint.findings import Related
 from torchlint.names import dotted_name
 from torchlint.rule import Rule, Violation
+from torchlint.rule_screens import LOAD
 
-LOAD = "torch.load"
 MAP_LOCATION_SLOT = 1  # torch.load(f, map_location=None, ...)
 PROCESS_GROUP_INIT = ("torch.distributed.init_process_group",)
 DDP = ("torch.nn.parallel.DistributedDataParallel",)
@@ -287,10 +287,7 @@ class UnmappedLoadDistributed(Rule):
     # A helper without evidence of its own may be reached from an entry point with some (another file).
     requires_text = (("load",),)
 
-    def screen(self, facts) -> bool:
-        from torchlint.screens import names_of
-
-        return facts.calls(names_of(LOAD))
+    # Its screen is `tl401` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         evidence = None

@@ -125,10 +125,7 @@ class DataParallelStateDictPrefix(Rule):
     """
     requires_text = (("DataParallel",), ("state_dict",), ("save",))
 
-    def screen(self, facts) -> bool:
-        from torchlint.screens import names_of
-
-        return facts.calls(names_of("torch.save"))  # every finding starts from a torch.save
+    # Its screen is `tl402` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         if loads_into_wrapper(ctx):

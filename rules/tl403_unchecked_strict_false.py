@@ -104,8 +104,7 @@ class UncheckedStrictFalse(Rule):
     default = False
     requires_text = (("load_state_dict",), ("False",))
 
-    def screen(self, facts) -> bool:
-        return "load_state_dict" in facts.attr_calls  # `<x>.load_state_dict(...)`
+    # Its screen is `tl403` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         if not imports_torch(ctx):

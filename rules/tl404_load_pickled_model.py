@@ -120,10 +120,7 @@ class LoadPickledModel(Rule):
     """
     requires_text = (("torch",), ("save", "load"))
 
-    def screen(self, facts) -> bool:
-        from torchlint.screens import names_of
-
-        return facts.calls(names_of("torch.save", "torch.load"))
+    # Its screen is `tl404` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):

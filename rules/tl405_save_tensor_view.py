@@ -87,10 +87,7 @@ class SaveTensorView(Rule):
     default = False
     requires_text = (("save",),)
 
-    def screen(self, facts) -> bool:
-        from torchlint.screens import names_of
-
-        return facts.calls(names_of("torch.save"))
+    # Its screen is `tl405` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):

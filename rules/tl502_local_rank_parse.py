@@ -97,8 +97,7 @@ class LocalRankParse(Rule):
     def may_match(self, source: str) -> bool:
         return super().may_match("\n" + source)
 
-    def screen(self, facts) -> bool:
-        return facts.int_base_calls  # `int(x, base)`: two arguments
+    # Its screen is `tl502` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):

@@ -131,9 +131,7 @@ class DeprecatedLaunchLocalRank(Rule):
     """
     requires_text = (("local_rank", "launch"), ("distributed",))
 
-    def screen(self, facts) -> bool:
-        # `<parser>.add_argument(...)`, an import naming `launch`, or `runpy.run_module(...)`.
-        return "add_argument" in facts.attr_calls or "launch" in facts.idents or facts.calls(("run_module",))
+    # Its screen is `tl503` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         if "local_rank" in ctx.source and uses_torch_distributed(ctx):

@@ -77,11 +77,7 @@ class DataParallelOptimizer(Rule):
     """
     requires_text = (("DataParallel",), ("optim",))
 
-    def screen(self, facts) -> bool:
-        from torchlint.analysis.objects import WRAPPERS
-        from torchlint.screens import names_of
-
-        return facts.calls(names_of(*WRAPPERS))  # a DataParallel/DDP construction
+    # Its screen is `tl504` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in ctx.nodes(cst.Call):

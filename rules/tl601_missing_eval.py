@@ -138,18 +138,7 @@ class MissingEval(Rule):
         ("torch",),
     )  # fmt: skip
 
-    def screen(self, facts) -> bool:
-        # Every evaluation context needs a grad-disabling name, an eval-role function name or a
-        # for-loop over an eval-named iterable; the frozen-teacher case needs grad disabled too.
-        # The context must hold a call that may be a model forward (see `_forward_key`).
-        from torchlint.analysis.modes import _EVAL_WORDS, eval_role_name, words
-        from torchlint.screens import eval_forward_possible, names_of, words_in_spans
-
-        grad = names_of("torch.no_grad", "torch.inference_mode", "torch.set_grad_enabled")
-        if not (facts.mentions(grad) or any(eval_role_name(name) for name in facts.functions)
-                or words_in_spans(facts, facts.for_iters, _EVAL_WORDS, words)):  # fmt: skip
-            return False
-        return eval_forward_possible(facts, grad, eval_role_name, _EVAL_WORDS, words)
+    # Its screen is `tl601` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         plans = ctx.memo("tl601.plans", dict)

@@ -105,10 +105,7 @@ class MissingTrainAfterEval(Rule):
     # The training step may be in another file (`train_one_epoch()` imported), so only the mode counts.
     requires_text = (("eval", "train"),)
 
-    def screen(self, facts) -> bool:
-        # An epoch loop, and a model trained here: `key.parameters()` handed to code, or a handed-in
-        # optimizer's `.step()` in the loop.
-        return facts.loops > 0 and not facts.attr_calls.isdisjoint(("parameters", "named_parameters", "step"))
+    # Its screen is `tl602` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         plans = ctx.memo("tl602.plans", dict)

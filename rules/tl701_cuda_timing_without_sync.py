@@ -14,9 +14,8 @@ from torchlint.analysis.training import innermost_loop
 from torchlint.context import FileContext
 from torchlint.names import dotted_name
 from torchlint.rule import Rule, Violation
+from torchlint.rule_screens import CLOCKS
 
-CLOCKS = frozenset({"time.time", "time.perf_counter", "time.monotonic", "time.time_ns", "time.perf_counter_ns",
-                    "time.monotonic_ns", "timeit.default_timer"})  # fmt: skip
 # Calls that never put work on the GPU: they do not make a measured region "GPU work".
 _HOST_ONLY = frozenset({"print", "len", "range", "enumerate", "zip", "str", "repr", "format", "isinstance", "next",
                         "iter", "list", "tuple", "dict", "set", "sorted", "min", "max", "round", "abs", "open",
@@ -277,10 +276,7 @@ class CudaTimingWithoutSync(Rule):
     """
     requires_text = (("time", "perf_counter", "monotonic", "default_timer"), ("cuda",))
 
-    def screen(self, facts) -> bool:
-        from torchlint.screens import names_of
-
-        return facts.calls(names_of(*CLOCKS))  # an interval needs clock reads
+    # Its screen is `tl701` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for timing in timings(ctx).values():

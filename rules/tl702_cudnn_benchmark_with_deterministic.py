@@ -10,9 +10,7 @@ import libcst as cst
 from torchlint.analysis.dataflow import in_exclusive_branches
 from torchlint.context import FileContext
 from torchlint.rule import Rule, Violation
-
-BENCHMARK = "torch.backends.cudnn.benchmark"
-DETERMINISTIC = "torch.backends.cudnn.deterministic"
+from torchlint.rule_screens import BENCHMARK, DETERMINISTIC
 
 
 @dataclass
@@ -133,11 +131,7 @@ class CudnnBenchmarkWithDeterministic(Rule):
     """
     requires_text = (("benchmark",), ("deterministic",))
 
-    def screen(self, facts) -> bool:
-        from torchlint.screens import names_of
-
-        # Both flags assigned as attributes (`cudnn.benchmark = ...`, `cudnn.deterministic = ...`).
-        return facts.mentions(names_of(BENCHMARK)) and facts.mentions(names_of(DETERMINISTIC))
+    # Its screen is `tl702` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for conflict in conflicts(ctx).values():

@@ -131,8 +131,7 @@ class SchedulerGetLr(Rule):
     """
     requires_text = (("get_lr",), ("lr_scheduler",))
 
-    def screen(self, facts) -> bool:
-        return "get_lr" in facts.attr_calls  # `<scheduler>.get_lr()`
+    # Its screen is `tl801` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for call in get_lr_calls(ctx):

@@ -10,8 +10,8 @@ import libcst as cst
 from torchlint.analysis.dataflow import local_assignments
 from torchlint.context import FileContext
 from torchlint.rule import SAFE, UNSAFE, Rule, Violation
+from torchlint.rule_screens import VARIABLE
 
-VARIABLE = ("torch.autograd.Variable", "torch.autograd.variable.Variable")
 # torch functions whose result is a new tensor that does not require grad unless asked (`requires_grad=True`).
 FACTORIES = {
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "rand", "randn", "randint",
@@ -185,10 +185,7 @@ class AutogradVariable(Rule):
     """
     requires_text = (("Variable",),)
 
-    def screen(self, facts) -> bool:
-        from torchlint.screens import names_of
-
-        return facts.calls(names_of(*VARIABLE))
+    # Its screen is `tl802` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for found in variable_calls(ctx):

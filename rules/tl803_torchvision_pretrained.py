@@ -10,8 +10,7 @@ import libcst as cst
 from torchlint import tables
 from torchlint.context import FileContext
 from torchlint.rule import Rule, Violation
-
-LEGACY = ("pretrained", "pretrained_backbone")
+from torchlint.rule_screens import LEGACY
 
 
 @dataclass
@@ -114,8 +113,7 @@ class TorchvisionPretrained(Rule):
     """
     requires_text = (("pretrained",), ("torchvision",))
 
-    def screen(self, facts) -> bool:
-        return not facts.keywords.isdisjoint(LEGACY)  # `pretrained=` passed by keyword
+    # Its screen is `tl803` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         for found in pretrained_calls(ctx):

@@ -6,16 +6,10 @@ from typing import Iterator, List, Tuple
 
 import libcst as cst
 
-from torchlint import tables
 from torchlint.context import FileContext
 from torchlint.names import dotted_name
 from torchlint.rule import Rule, Violation
-
-APEX_CALLS = ("apex.amp.initialize", "apex.amp.scale_loss")
-
-
-def amp_table() -> dict:
-    return tables.load("deprecated_apis")["amp"]
+from torchlint.rule_screens import APEX_CALLS, amp_table
 
 
 def deprecated_amp_calls(ctx: FileContext) -> List[Tuple[cst.BaseExpression, str]]:
@@ -108,11 +102,7 @@ class DeprecatedAmp(Rule):
     """
     requires_text = (("amp",),)
 
-    def screen(self, facts) -> bool:
-        # A deprecated amp name (any spelling ends in its last component), or apex.
-        from torchlint.screens import terminals
-
-        return "apex" in facts.idents or facts.mentions(terminals(frozenset((*amp_table(), *APEX_CALLS))))
+    # Its screen is `tl804` in torchlint/rule_screens.py (libcst-free, run before any parse).
 
     def check(self, ctx: FileContext) -> Iterator[Violation]:
         table = amp_table()

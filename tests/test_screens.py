@@ -216,3 +216,37 @@ def test_small_runs_stay_in_one_process(tmp_path):
     big = tmp_path / "big.py"
     big.write_text("x = 1\n" * 200_000)
     assert not runner._small_run(small + [str(big)])
+
+
+# -- the screens live in torchlint/rule_screens.py, libcst-free -----------------------------------------
+def test_rule_screens_import_without_libcst():
+    import subprocess
+    import sys
+
+    probe = "import sys, torchlint.rule_screens as s\nprint(len(s.SCREENS), 'libcst' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    count, loaded = done.stdout.split()
+    assert int(count) > 20 and loaded == "False", done.stdout + done.stderr
+
+
+def test_every_screen_is_a_rules_and_rules_read_it():
+    from torchlint import rule_screens
+
+    rules = registry.all_rules()
+    assert set(rule_screens.SCREENS) <= set(rules)
+    facts = parse_facts("import torch\nx = int('7', 1)\n")
+    assert rules["TL502"].screen(facts) and not rules["TL301"].screen(facts)
+    assert rules["TL001"].screen(facts)  # no entry: the text pre-check alone
+
+
+def test_screens_names_agree_with_the_analyses():
+    import importlib
+
+    from torchlint import rule_screens
+    from torchlint.analysis import objects, shapes
+
+    tl501 = importlib.import_module(type(registry.all_rules()["TL501"]).__module__)
+    assert rule_screens._WRAPPERS == objects.WRAPPERS
+    assert set(rule_screens._JIT_ENTRY_POINTS) == set(tl501.JIT_ENTRY_POINTS)
+    assert set(rule_screens._LAYOUT["noncontiguous_view_methods"]) == shapes.NONCONTIGUOUS_METHODS
+    assert set(rule_screens._LAYOUT["noncontiguous_view_functions"]) == shapes.NONCONTIGUOUS_FUNCTIONS

@@ -63,8 +63,12 @@ class Rule:
     def screen(self, facts) -> bool:
         """Can a file with these `torchlint.screens.Facts` (Python's `ast`, before any libcst parse)
         possibly yield a finding of this rule?  Must be a necessary condition read off `check()`:
-        True whenever unsure.  The default relies on the text pre-check alone."""
-        return True
+        True whenever unsure.  The screens live in torchlint/rule_screens.py by code (libcst-free, so
+        the flake8 plugin runs them without importing the rules); a rule without one relies on its
+        text pre-check alone."""
+        from torchlint.rule_screens import passes
+
+        return passes(self.code, facts)
 
     def check(self, ctx: FileContext) -> Iterable[Violation]:
         raise NotImplementedError

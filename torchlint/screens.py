@@ -239,7 +239,9 @@ def parse_facts(source: str, tree: Optional[ast.AST] = None) -> Optional[Facts]:
 
 def screen_rules(source: str, candidates: Sequence, facts: Optional[Facts] = None, tree=None) -> List:
     """The candidates (rules that passed their text pre-check) whose screen fires on `source`."""
-    if not any(type(rule).screen is not _default_screen() for rule in candidates):
+    from torchlint.rule_screens import SCREENS
+
+    if not any(rule.code in SCREENS or type(rule).screen is not _default_screen() for rule in candidates):
         return list(candidates)  # nobody screens: no need to parse twice
     if facts is None:
         facts = parse_facts(source, tree)
@@ -282,9 +284,9 @@ def names_of(*qualified: str) -> FrozenSet[str]:
 
 @cache
 def nn_class_terminals() -> FrozenSet[str]:
-    from torchlint.analysis.modules import nn_classes
+    from torchlint import tables
 
-    return terminals(frozenset(nn_classes()))
+    return terminals(frozenset(tables.load("nn_modules")["classes"]))  # = analysis.modules.nn_classes(), libcst-free
 
 
 def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eval_words: Set[str], split) -> bool:

@@ -20,7 +20,6 @@ DataParallel/DDP wrapper's inner model) and `.forward` stripped.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Set
 
@@ -31,6 +30,7 @@ from torchlint.analysis.facts import bind_arguments, resolve_call, same_file_cla
 from torchlint.analysis.facts import call_sites as facts_call_sites
 from torchlint.analysis.modules import DEPENDENT, INDEPENDENT, UNRESOLVED, nn_class_status, nn_classes
 from torchlint.analysis.modules import literal_bool as _literal_bool
+from torchlint.analysis.words import _EVAL_WORDS, _ROLE_WORDS, eval_role_name, words  # noqa: F401 (defined there)
 from torchlint.context import FileContext
 from torchlint.names import dotted_name
 
@@ -842,23 +842,6 @@ def grad_disabled_function(ctx: FileContext, function: cst.FunctionDef) -> bool:
 
 def grad_disabled_with(ctx: FileContext, node: cst.With) -> bool:
     return any(grad_disabling(ctx, item.item) for item in node.items)
-
-
-_EVAL_WORDS = {"val", "vali", "valid", "validate", "validation", "eval", "evaluate", "evaluation", "test", "testing",
-               "predict", "prediction", "predictions", "infer", "inference", "dev", "holdout"}  # fmt: skip
-_ROLE_WORDS = _EVAL_WORDS | {"sample", "sampling"}
-_WORD_SPLIT = re.compile(r"[^a-z0-9]+|(?<=[a-z])(?=[0-9])")
-
-
-def words(text: str) -> List[str]:
-    spaced = re.sub(r"([a-z])([A-Z])", r"\1_\2", text)
-    return [w for w in _WORD_SPLIT.split(spaced.lower()) if w]
-
-
-def eval_role_name(name: str) -> bool:
-    """`validate`, `evaluate_model`, `run_test`, `predict`, `sample_images`..."""
-    parts = words(name)
-    return any(w in _ROLE_WORDS or w.startswith("sample") for w in parts)
 
 
 def eval_data_loop(ctx: FileContext, loop: cst.CSTNode) -> bool:

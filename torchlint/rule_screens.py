@@ -1,0 +1,287 @@
+"""Every rule's screen, by code: can a file with these facts possibly yield a finding of the rule?
+
+A screen reads `torchlint.screens.Facts` (Python's `ast`, before any libcst parse) and must be a
+necessary condition read off the rule's `check()`: True whenever unsure (see torchlint/screens.py).
+They live here, not next to the rules' libcst visitors, so that the flake8 plugin can run them over
+flake8's own tree without importing libcst or any rule module: this module and whatever it imports
+stay libcst-free (tests/test_screens.py checks it in a fresh interpreter).  `Rule.screen` looks its
+code up in `SCREENS`; a rule without an entry relies on its text pre-check alone.
+
+The torch names a rule and its screen both read are defined here once and imported by the rule.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from typing import Callable, Dict
+
+from torchlint import tables
+from torchlint.analysis.words import _EVAL_WORDS, eval_role_name, words
+from torchlint.screens import (
+    Facts,
+    eval_forward_possible,
+    forward_build_possible,
+    names_of,
+    nn_class_terminals,
+    terminals,
+    view_of_permuted_possible,
+    words_in_spans,
+)
+
+Screen = Callable[[Facts], bool]
+SCREENS: Dict[str, Screen] = {}
+
+
+def screen(code: str) -> Callable[[Screen], Screen]:
+    """Register the decorated function as the screen of rule `code`."""
+
+    def register(function: Screen) -> Screen:
+        if code in SCREENS:
+            raise RuntimeError(f"two screens for {code}")
+        SCREENS[code] = function
+        return function
+
+    return register
+
+
+def passes(code: str, facts: Facts) -> bool:
+    """Does rule `code`'s screen fire on `facts`?  (No screen, or a broken one: True.)"""
+    check = SCREENS.get(code)
+    if check is None:
+        return True
+    try:
+        return bool(check(facts))
+    except Exception:  # a broken screen must never lose a finding
+        return True
+
+
+# -- names the rules and their screens share ---------------------------------------------------
+# TL103: functional dropouts whose `training` parameter defaults to True, with its position.
+DROPOUTS = {
+    "torch.nn.functional.dropout": 2,
+    "torch.nn.functional.dropout1d": 2,
+    "torch.nn.functional.dropout2d": 2,
+    "torch.nn.functional.dropout3d": 2,
+    "torch.nn.functional.alpha_dropout": 2,
+    "torch.nn.functional.feature_alpha_dropout": 2,
+}
+CONVERTERS = ("torch.from_numpy", "torch.tensor", "torch.as_tensor")  # TL203
+# TL301: permute-family operations, as the identifiers the code spells.
+_PERMUTE_FAMILY = frozenset(("permute", "transpose", "t", "mT", "mH", "T", "swapaxes", "swapdims", "movedim",
+                             "moveaxis", "adjoint"))  # the screen's identifiers for requires_text's second group
+_LAYOUT = tables.load("tensor_layout")  # TL301's view-breaking operations (= analysis/shapes.py's)
+LOAD = "torch.load"  # TL401
+# TL501: the compile entry points (= the keys of rules/tl501's JIT_ENTRY_POINTS; tests/test_screens.py checks)
+_JIT_ENTRY_POINTS = ("torch.jit.script", "torch.jit.trace", "torch.jit.trace_module")
+# TL504: = analysis/objects.py WRAPPERS (that module imports libcst; tests/test_screens.py checks they agree)
+_WRAPPERS = ("torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel")
+# TL701: clock reads.
+CLOCKS = frozenset({"time.time", "time.perf_counter", "time.monotonic", "time.time_ns", "time.perf_counter_ns",
+                    "time.monotonic_ns", "timeit.default_timer"})  # fmt: skip
+BENCHMARK = "torch.backends.cudnn.benchmark"  # TL702
+DETERMINISTIC = "torch.backends.cudnn.deterministic"
+VARIABLE = ("torch.autograd.Variable", "torch.autograd.variable.Variable")  # TL802
+LEGACY = ("pretrained", "pretrained_backbone")  # TL803
+APEX_CALLS = ("apex.amp.initialize", "apex.amp.scale_loss")  # TL804
+
+
+def amp_table() -> dict:
+    """TL804: the deprecated amp names and their replacements."""
+    return tables.load("deprecated_apis")["amp"]
+
+
+# -- the screens ----------------------------------------------------------------------------------
+@screen("TL101")
+def tl101(facts: Facts) -> bool:
+    # A module class with `forward`, and a torch.nn class (or a class of this file) called in
+    # forward-only code: `forward`, or a non-dunder method referenced as `self.<method>`.
+    if "forward" not in facts.method_names:
+        return False
+    built = facts.expand(nn_class_terminals() | facts.classes | _maybe_project_classes(facts))
+    if not any(
+        (method == "forward" or method in facts.attrs) and not called.isdisjoint(built)
+        for method, called in facts.method_calls.items()
+    ):
+        return False
+    return forward_build_possible(facts, built)  # the same question, per class and its forward-only code
+
+
+_NOT_FIRST_PARTY = frozenset({"torch", "torchvision", "torchaudio", "numpy", "timm", "transformers", "lightning",
+                               "pytorch_lightning", "scipy", "sklearn", "PIL", "cv2", "einops", "tqdm"})  # fmt: skip
+
+
+def _maybe_project_classes(facts: Facts) -> set:
+    """Names a call may spell for a class imported from a first-party module (the screen of the
+    cross-file check): names bound by `from <first-party> import X`, every called name after a
+    first-party star import, every called attribute after `import <first-party>`."""
+    if "_project_classes" in facts._memo:
+        return facts._memo["_project_classes"]  # type: ignore[return-value]
+    found: set = set()
+    pending = list(getattr(facts.tree, "body", ()))
+    while pending:  # statements only (an import is one): never their expressions
+        node = pending.pop()
+        for part in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, part, ()) or ():
+                pending.extend(child.body if isinstance(child, (ast.ExceptHandler, ast.match_case)) else [child])
+        if isinstance(node, ast.ImportFrom):
+            root = (node.module or "").split(".", 1)[0]
+            if node.level == 0 and (root in _NOT_FIRST_PARTY or root in sys.stdlib_module_names):
+                continue
+            for alias in node.names:
+                found |= facts.name_calls if alias.name == "*" else {alias.asname or alias.name}
+        elif isinstance(node, ast.Import):
+            if any(a.name.split(".", 1)[0] not in _NOT_FIRST_PARTY | sys.stdlib_module_names for a in node.names):
+                found |= facts.attr_calls
+    facts._memo["_project_classes"] = found
+    return found
+
+
+@screen("TL102")
+def tl102(facts: Facts) -> bool:
+    # A module class with `forward`, and a torch.nn class (or a class of this file) called in
+    # forward-only code: `forward`, or a non-dunder method referenced as `self.<method>`.
+    if "forward" not in facts.method_names:
+        return False
+    built = facts.expand(nn_class_terminals() | facts.classes)
+    if not any(
+        (method == "forward" or method in facts.attrs) and not called.isdisjoint(built)
+        for method, called in facts.method_calls.items()
+    ):
+        return False
+    return forward_build_possible(facts, built)  # the same question, per class and its forward-only code
+
+
+@screen("TL103")
+def tl103(facts: Facts) -> bool:
+    # A functional dropout called in a method (not `__init__`) of a class.
+    return not facts.direct_method_calls.isdisjoint(facts.expand(terminals(frozenset(DROPOUTS))))
+
+
+@screen("TL201")
+def tl201(facts: Facts) -> bool:
+    return facts.loops > 0  # an epoch loop in this file (its loader may come from anywhere)
+
+
+@screen("TL203")
+def tl203(facts: Facts) -> bool:
+    return facts.calls(names_of(*CONVERTERS))  # a torch.from_numpy/tensor/as_tensor call
+
+
+@screen("TL204")
+def tl204(facts: Facts) -> bool:
+    return facts.loops > 0 and facts.calls(("backward",))  # a training loop: a backward pass in a loop
+
+
+@screen("TL205")
+def tl205(facts: Facts) -> bool:
+    # A training loop (a backward pass in a loop) that steps an optimizer.
+    return facts.loops > 0 and "step" in facts.attr_calls and facts.calls(("backward",))
+
+
+@screen("TL301")
+def tl301(facts: Facts) -> bool:
+    # A `.view(...)` call and a permute-family operation spelled in the code (not in a string), on
+    # the view's receiver or in the scope of the name it views (see `noncontiguous_origin`).
+    if not ("view" in facts.attr_calls and facts.mentions(_PERMUTE_FAMILY)):
+        return False
+    return view_of_permuted_possible(facts, set(_LAYOUT["noncontiguous_view_methods"]),
+                                     set(_LAYOUT["noncontiguous_view_properties"]),
+                                     set(terminals(frozenset(_LAYOUT["noncontiguous_view_functions"]))))
+
+
+@screen("TL401")
+def tl401(facts: Facts) -> bool:
+    return facts.calls(names_of(LOAD))
+
+
+@screen("TL402")
+def tl402(facts: Facts) -> bool:
+    return facts.calls(names_of("torch.save"))  # every finding starts from a torch.save
+
+
+@screen("TL403")
+def tl403(facts: Facts) -> bool:
+    return "load_state_dict" in facts.attr_calls  # `<x>.load_state_dict(...)`
+
+
+@screen("TL404")
+def tl404(facts: Facts) -> bool:
+    return facts.calls(names_of("torch.save", "torch.load"))
+
+
+@screen("TL405")
+def tl405(facts: Facts) -> bool:
+    return facts.calls(names_of("torch.save"))
+
+
+@screen("TL501")
+def tl501(facts: Facts) -> bool:
+    return facts.calls(names_of(*_JIT_ENTRY_POINTS))  # every finding is a torch.jit.script/trace call's argument
+
+
+@screen("TL502")
+def tl502(facts: Facts) -> bool:
+    return facts.int_base_calls  # `int(x, base)`: two arguments
+
+
+@screen("TL503")
+def tl503(facts: Facts) -> bool:
+    # `<parser>.add_argument(...)`, an import naming `launch`, or `runpy.run_module(...)`.
+    return "add_argument" in facts.attr_calls or "launch" in facts.idents or facts.calls(("run_module",))
+
+
+@screen("TL504")
+def tl504(facts: Facts) -> bool:
+    return facts.calls(names_of(*_WRAPPERS))  # a DataParallel/DDP construction
+
+
+@screen("TL601")
+def tl601(facts: Facts) -> bool:
+    # Every evaluation context needs a grad-disabling name, an eval-role function name or a
+    # for-loop over an eval-named iterable; the frozen-teacher case needs grad disabled too.
+    # The context must hold a call that may be a model forward (see `_forward_key`).
+    grad = names_of("torch.no_grad", "torch.inference_mode", "torch.set_grad_enabled")
+    if not (facts.mentions(grad) or any(eval_role_name(name) for name in facts.functions)
+            or words_in_spans(facts, facts.for_iters, _EVAL_WORDS, words)):  # fmt: skip
+        return False
+    return eval_forward_possible(facts, grad, eval_role_name, _EVAL_WORDS, words)
+
+
+@screen("TL602")
+def tl602(facts: Facts) -> bool:
+    # An epoch loop, and a model trained here: `key.parameters()` handed to code, or a handed-in
+    # optimizer's `.step()` in the loop.
+    return facts.loops > 0 and not facts.attr_calls.isdisjoint(("parameters", "named_parameters", "step"))
+
+
+@screen("TL701")
+def tl701(facts: Facts) -> bool:
+    return facts.calls(names_of(*CLOCKS))  # an interval needs clock reads
+
+
+@screen("TL702")
+def tl702(facts: Facts) -> bool:
+    # Both flags assigned as attributes (`cudnn.benchmark = ...`, `cudnn.deterministic = ...`).
+    return facts.mentions(names_of(BENCHMARK)) and facts.mentions(names_of(DETERMINISTIC))
+
+
+@screen("TL801")
+def tl801(facts: Facts) -> bool:
+    return "get_lr" in facts.attr_calls  # `<scheduler>.get_lr()`
+
+
+@screen("TL802")
+def tl802(facts: Facts) -> bool:
+    return facts.calls(names_of(*VARIABLE))
+
+
+@screen("TL803")
+def tl803(facts: Facts) -> bool:
+    return not facts.keywords.isdisjoint(LEGACY)  # `pretrained=` passed by keyword
+
+
+@screen("TL804")
+def tl804(facts: Facts) -> bool:
+    # A deprecated amp name (any spelling ends in its last component), or apex.
+    return "apex" in facts.idents or facts.mentions(terminals(frozenset((*amp_table(), *APEX_CALLS))))
