@@ -6,20 +6,24 @@ from typing import Optional
 
 import libcst as cst
 
-from torchlint.analysis.objects import ALWAYS, direct_wrapper_evidence, wrapper_class_spellings
+from torchlint.analysis.objects import ALWAYS, is_wrapper_call, wrapper_class_spellings
 from torchlint.rule import SAFE, SOMETIMES, UNSAFE, Fix
 
 APPLICABILITY = SOMETIMES
 
 
 def fix(ctx, violation) -> Optional[Fix]:
+    from torchlint.rules.tl501_script_dataparallel import wrapper_evidence
+
     target = violation.node
-    evidence = direct_wrapper_evidence(ctx, target)
+    evidence = wrapper_evidence(ctx, target)  # the rule's own evidence (a wrapper may come from another file)
     if evidence is None:
         return None
     unwrapped = cst.Attribute(value=target, attr=cst.Name("module"))
     if evidence.how_often == ALWAYS:
         return Fix(SAFE, f"compile `{ctx.code(target)}.module`", {target: unwrapped})
+    if not all(is_wrapper_call(ctx, value) for value in evidence.values):
+        return None  # some paths hold another file's wrapper: its class is not spelled here
     classes = wrapper_class_spellings(ctx, evidence.values, target)
     if not classes:
         return None  # the wrapper classes are not importable here under a name we know

@@ -43,6 +43,8 @@ Queries (all take the linted file's FileContext where they start from it)
 - `remote_values(ctx, node)`: for `analysis.facts.possible_values`: what an imported name or a
   call of an imported function holds (`summaries.RemoteValue`s), or None.
 - `may_set_epoch(symbol, loader_params, epoch_params)`: TL201's question about a callee.
+- `wrapper_value(ctx, node)`: TL501's question: the `DataParallel`/DDP construction of another file that an
+  imported name or a call of an imported function holds on every path (a summary VALUE "wrapper"), or None.
 - `where(symbol_or_path, line)`: "data.py:41" as messages show it, relative to the linted file.
 - `referrers(path, names, words)` and `context(path)`: who may call `path`'s functions (the files
   of its project spelling one of `names` and one of `words`), and such a file's own parse (TL401:
@@ -778,6 +780,37 @@ class Project:
             return None
         return [self._remote(v, node, target.path, ctx) for v in values], False
 
+    def wrapper_value(self, ctx, node) -> Optional[S.RemoteValue]:
+        """TL501: the `DataParallel`/`DistributedDataParallel` construction of another first-party file
+        that `node` -- an imported name (`from utils import model`) or a call of an imported function
+        (`build_model()`, returning the wrapper or wrapping its parameter) -- holds on every path; else None."""
+        import libcst as cst
+
+        from torchlint.analysis.dataflow import local_assignments
+        from torchlint.analysis.facts import param_names
+        from torchlint.names import dotted_name
+
+        if not self.enabled or not isinstance(node, (cst.Name, cst.Attribute, cst.Call)):
+            return None
+        if not isinstance(node, cst.Call):
+            spelled = dotted_name(node)
+            root = spelled.split(".", 1)[0] if spelled else None
+            table = S.names_table(ctx)
+            binding = table["names"].get(root) if root else None
+            if root is None or not ((binding or [""])[0] in ("import", "module")
+                                    or (binding is None and table["stars"] and not ctx.names.is_bound(root))):
+                return None  # a local, `self.model`, bound twice at module level: not another file's value
+            for scope in ctx.ancestors(node):
+                if isinstance(scope, cst.FunctionDef) and (root in param_names(scope)
+                                                           or root in local_assignments(ctx, scope)):
+                    return None  # a parameter or a local of an enclosing function
+                if isinstance(scope, cst.Lambda):
+                    return None
+        found = self.remote_values(ctx, node)
+        if not found or found[1] or not found[0] or any(v.kind != S.WRAPPER for v in found[0]):
+            return None
+        return found[0][0]
+
     def _remote(self, value: dict, node, path: str, ctx) -> S.RemoteValue:
         line = value.get("sampler_line") if value.get("k") == S.LOADER else value.get("line")
         line = line if isinstance(line, int) else 1
@@ -800,7 +833,7 @@ class Project:
         kind = value.get("k")
         if kind == S.INSTANCE and value.get("q") is None:  # qualify a same-file class: "models.Net"
             return [{**value, "cls": f"{self.module_name(path)}.{value.get('cls')}", "q": True}]
-        if kind in (S.LOADER, S.SAMPLER, S.INSTANCE):
+        if kind in (S.LOADER, S.SAMPLER, S.INSTANCE, S.WRAPPER):
             return [value]
         if kind == S.LOADER_OF:
             return [value] if depth == 0 else None  # its sampler is the caller's argument: one hop only

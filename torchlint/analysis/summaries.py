@@ -27,6 +27,7 @@ Layout (version `SUMMARY_VERSION`; every key always present)::
           | {"k": "call", "f": "spelled.name", "line"} # a call of something this file does not define
           | {"k": "name", "n": "spelled.name", "line"} # an imported name
           | {"k": "instance", "cls": "Net", "line"}    # an instance of a same-file class
+          | {"k": "wrapper", "line"}                   # `nn.DataParallel(...)` / `DistributedDataParallel(...)`
           | {"k": "tuple", "items": [VALUE or None, ...]}
 
     FUNCTION = {"line", "params": [...], "self": bool (a method),
@@ -57,6 +58,7 @@ from torchlint.names import dotted_name
 SUMMARY_VERSION = 2
 LOADER, SAMPLER, CALL, NAME, INSTANCE, TUPLE = "loader", "sampler", "call", "name", "instance", "tuple"
 LOADER_OF = "loader_of"
+WRAPPER = "wrapper"  # a torch data-parallel wrapper construction (TL501 across files)
 DEPENDENT, INDEPENDENT, UNRESOLVED = "dependent", "independent", "unresolved"
 
 _BUILTINS = frozenset({"print", "len", "isinstance", "type", "id", "str", "repr", "hasattr", "getattr", "setattr",
@@ -365,7 +367,7 @@ def _literal_strings(node) -> Optional[List[str]]:
 # -- values -----------------------------------------------------------------------------------
 def describe(ctx, expr) -> Optional[dict]:
     """A VALUE for what `expr` holds, when it is one we can describe for certain."""
-    from torchlint.analysis import facts, samplers
+    from torchlint.analysis import facts, objects, samplers
 
     if isinstance(expr, (cst.Tuple, cst.List)) and isinstance(expr, cst.Tuple):
         items = [describe(ctx, e.value) if not isinstance(e, cst.StarredElement) else None for e in expr.elements]
@@ -389,6 +391,8 @@ def describe(ctx, expr) -> Optional[dict]:
                     "none": source.maybe_none, "batch": source.via_batch_sampler}  # fmt: skip
         if samplers.is_distributed_sampler_call(ctx, value):
             return {"k": SAMPLER, "line": line} if samplers.shuffles(value) else None
+        if objects.is_wrapper_call(ctx, value):
+            return {"k": WRAPPER, "line": line}
         spelled = dotted_name(value.func)
         if spelled is None or spelled in _BUILTINS:
             return None

@@ -1,0 +1,3 @@
+import torch.nn as nn
+
+wrapped_model = nn.DataParallel(Net()
