@@ -250,3 +250,103 @@ def test_screens_names_agree_with_the_analyses():
     assert set(rule_screens._JIT_ENTRY_POINTS) == set(tl501.JIT_ENTRY_POINTS)
     assert set(rule_screens._LAYOUT["noncontiguous_view_methods"]) == shapes.NONCONTIGUOUS_METHODS
     assert set(rule_screens._LAYOUT["noncontiguous_view_functions"]) == shapes.NONCONTIGUOUS_FUNCTIONS
+
+
+# -- sharpened screens: a file each screen now rejects yields no finding without screens either ------------
+def _rejected(code: str, source: str, path: str = "example.py") -> None:
+    """`code`'s screen rejects `source`, and a full analysis (no screens) finds nothing of `code` there."""
+    rule = registry.all_rules()[code]
+    source = textwrap.dedent(source)
+    facts = parse_facts(source)
+    assert facts is not None and not rule.screen(facts), f"{code}'s screen admits\n{source}"
+    engine.SCREENING = False
+    try:
+        full = [f for f in lint_source(path, source, [rule]) if f.code == code]
+    finally:
+        engine.SCREENING = True
+    assert not full, full
+
+
+def _admitted(code: str, source: str) -> bool:
+    return registry.all_rules()[code].screen(parse_facts(textwrap.dedent(source)))
+
+
+def test_tl601_screen_skips_calls_of_same_file_functions_and_classes():
+    _rejected("TL601", """
+        import torch
+        from torch import nn
+
+        def helper(x):
+            return x * 2
+
+        class Meter:
+            pass
+
+        @torch.no_grad()
+        def evaluate(loader):
+            meter = Meter()
+            def n2p(w):
+                return w
+            for x in loader:
+                helper(n2p(x))
+            return meter
+    """)
+    # rebound elsewhere (or a parameter somewhere): resolve_call cannot be sure, nor can the screen
+    assert _admitted("TL601", """
+        import torch
+
+        def net(x):
+            return x
+
+        net = build()
+
+        @torch.no_grad()
+        def evaluate(loader):
+            for x in loader:
+                net(x)
+    """)
+    assert _admitted("TL601", """
+        import torch
+
+        def backbone_net(x):
+            return x
+
+        @torch.no_grad()
+        def evaluate(backbone_net, loader):
+            for x in loader:
+                backbone_net(x)
+    """)
+
+
+def test_tl601_screen_skips_an_uncalled_functions_non_model_parameter():
+    _rejected("TL601", """
+        import torch
+
+        class Optimizer:
+            @torch.no_grad()
+            def step(self, closure=None):
+                loss = None
+                if closure is not None:
+                    with torch.enable_grad():
+                        loss = closure()
+                return loss
+    """)
+    # called in the file (its call sites may hand in a model), or a model-like name: admitted
+    assert _admitted("TL601", """
+        import torch
+
+        class Optimizer:
+            @torch.no_grad()
+            def step(self, closure=None):
+                return closure()
+
+            def run(self, fn):
+                return self.step(fn)
+    """)
+    assert _admitted("TL601", """
+        import torch
+
+        @torch.no_grad()
+        def evaluate(model, loader):
+            return [model(x) for x in loader]
+    """)

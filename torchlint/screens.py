@@ -294,17 +294,30 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
     (`_forward_key`) inside an evaluation context (a `with` or decorator naming a grad-disabling
     function, a function with an eval-role name, a for-loop over an eval-named iterable)?
 
-    A forward is `name(...)` (not an imported name, not an unbound builtin) or `self.attr(...)` in a
-    method of a class without bases (`self.x(...)` in an nn.Module's method is its caller's business),
-    after stripping `.module`/`.forward`/`._orig_mod`."""
+    A forward is `name(...)` or `self.attr(...)` in a method of a class without bases (`self.x(...)` in
+    an nn.Module's method is its caller's business), after stripping `.module`/`.forward`/`._orig_mod`.
+    `name(...)` is not a forward (`_forward_key`) when `name` is imported, an unbound builtin, the name
+    of exactly one module-level class (`same_file_class`), or when the innermost scope binding it (class
+    bodies skipped, as `resolve_call` does) binds it by exactly one `def` and nothing else.  Nor can it
+    be reported (`model_status` cannot be DEPENDENT, the key is not model-like) when that scope is a
+    function that binds it only as a parameter, whose own name the file never mentions (no same-file
+    call sites: `_param_status` is UNRESOLVED), and the name does not contain "model" or "net"."""
     import builtins
 
     if "tl601" in facts._memo:
         return facts._memo["tl601"]  # type: ignore[return-value]
     grad = facts.expand(grad_disabling)
-    names: Set[str] = set()  # names called in evaluation contexts
     imported: Set[str] = set()
-    bound: Set[str] = set()
+    bound: Set[str] = set()  # bound anywhere in the file
+    module_classes: Dict[str, int] = {}
+    mentioned: Set[str] = set()  # every Name id of the code (attributes: facts.attrs)
+    # Scopes: [parent (-1: none), defs: name -> count, other bindings, params, function name (None: module
+    # or a scope that is no function), is a class body, the class name for a method (else None)].  Lambdas
+    # and comprehensions are merged into the scope around them (their bindings count as "other" there,
+    # which can only admit more).
+    scopes: List[list] = [[-1, {}, set(), set(), None, False, None]]
+    class_names: List[Optional[str]] = [None]  # per scope index: the class whose body it is
+    calls: List[Tuple[str, int]] = []  # (name called in an evaluation context, its scope)
     self_call = False
     Name, Attribute, Call = ast.Name, ast.Attribute, ast.Call
     functions = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -318,44 +331,80 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
                     return True
         return False
 
+    def bind(scope: int, name: str) -> None:
+        bound.add(name)
+        scopes[scope][2].add(name)
+
     # (node, inside an evaluation context, name of `self` in the method around (None: none),
-    #  innermost class has bases other than `object`, node is in a class body)
-    stack: List[tuple] = [(facts.tree, False, None, False, False)]
+    #  innermost class has bases other than `object`, node is in a class body, scope index)
+    stack: List[tuple] = [(facts.tree, False, None, False, False, 0)]
     while stack:
-        node, in_root, me, based, in_class = stack.pop()
+        node, in_root, me, based, in_class, scope = stack.pop()
         kind = type(node)
         if kind is Name:
+            mentioned.add(node.id)
             if type(node.ctx) is not ast.Load:
-                bound.add(node.id)
+                bind(scope, node.id)
             continue
         if kind is Call and in_root:
             func = node.func
             while type(func) is Attribute and func.attr in strip:
                 func = func.value
             if type(func) is Name:
-                names.add(func.id)
+                calls.append((func.id, scope))
             elif type(func) is Attribute and type(func.value) is Name and me is not None and func.value.id == me:
                 self_call = self_call or not based
         elif kind in functions:
-            bound.add(node.name)
-            if not in_root and (role_name(node.name) or mentions_grad(node.decorator_list)):
+            name = node.name
+            bound.add(name)
+            defs = scopes[scope][1]
+            defs[name] = defs.get(name, 0) + 1
+            if not in_root and (role_name(name) or mentions_grad(node.decorator_list)):
                 in_root = True
             if in_class:
                 params = node.args.args or node.args.posonlyargs
                 me = params[0].arg if params else None
             else:
                 me = None
-            for child in ast.iter_child_nodes(node):
-                stack.append((child, in_root, me, based, False))
+            # decorators, defaults and annotations are evaluated in the scope around the def
+            args = node.args
+            outer = [*node.decorator_list, *args.defaults, *(d for d in args.kw_defaults if d is not None)]
+            if node.returns is not None:
+                outer.append(node.returns)
+            for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+                if a is not None and a.annotation is not None:
+                    outer.append(a.annotation)
+            for child in outer:
+                stack.append((child, in_root, me, based, in_class, scope))
+            inner = len(scopes)
+            scopes.append([scope, {}, set(), set(), name, False, class_names[scope] if in_class else None])
+            class_names.append(None)
+            for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+                if a is not None:
+                    bound.add(a.arg)
+                    scopes[inner][3].add(a.arg)
+            for child in node.body:
+                stack.append((child, in_root, me, based, False, inner))
             continue
         elif kind is ast.ClassDef:
-            bound.add(node.name)
+            bind(scope, node.name)
+            if scope == 0:
+                module_classes[node.name] = module_classes.get(node.name, 0) + 1
+            for child in (*node.decorator_list, *node.bases, *node.keywords):
+                stack.append((child, in_root, me, based, in_class, scope))
             based = any(not (type(b) is Name and b.id == "object") for b in node.bases)
-            for child in ast.iter_child_nodes(node):
-                stack.append((child, in_root, me, based, True))
+            inner = len(scopes)
+            scopes.append([scope, {}, set(), set(), None, True, None])
+            class_names.append(node.name)
+            for child in node.body:
+                stack.append((child, in_root, me, based, True, inner))
             continue
         elif kind is ast.Lambda:
             in_class = False
+            args = node.args
+            for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+                if a is not None:
+                    bind(scope, a.arg)
         elif kind is ast.With or kind is ast.AsyncWith:
             if not in_root and mentions_grad([item.context_expr for item in node.items]):
                 in_root = True
@@ -364,29 +413,69 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
                 span = (node.iter.lineno, node.iter.end_lineno or node.iter.lineno)
                 in_root = words_in_spans(facts, [span], eval_words, split)
         elif kind is ast.arg:
-            bound.add(node.arg)
+            bind(scope, node.arg)  # only lambda arguments get here (a def's are bound above)
         elif kind is ast.Import or kind is ast.ImportFrom:
             for alias in node.names:
                 root = alias.asname or (alias.name.split(".", 1)[0] if kind is ast.Import else alias.name)
                 imported.add(root)
-                bound.add(root)
+                bind(scope, root)
             continue
         elif kind is ast.ExceptHandler:
             if node.name:
-                bound.add(node.name)
+                bind(scope, node.name)
         elif kind is ast.MatchAs or kind is ast.MatchStar:
             if node.name:
-                bound.add(node.name)
+                bind(scope, node.name)
+        elif kind is ast.MatchMapping:
+            if node.rest:
+                bind(scope, node.rest)
         elif kind is ast.Global or kind is ast.Nonlocal:
-            bound.update(node.names)
+            for name in node.names:
+                bind(scope, name)
+                bind(0, name)
         for child in ast.iter_child_nodes(node):
-            stack.append((child, in_root, me, based, in_class))
+            stack.append((child, in_root, me, based, in_class, scope))
     builtin_names = vars(builtins)
-    possible = self_call or any(
-        name not in imported and not (name in builtin_names and name not in bound) for name in names
-    )
+
+    def may_forward(name: str, scope: int) -> bool:
+        if name in imported or (name in builtin_names and name not in bound):
+            return False
+        if module_classes.get(name) == 1:
+            return False  # constructing a class of this file, not running a model
+        first = True
+        while scope >= 0:
+            parent, defs, other, params, function, is_class, owner = scopes[scope]
+            if not is_class:
+                count = defs.get(name, 0)
+                if count or name in other or name in params:
+                    if count == 1 and name not in other and name not in params:
+                        return False  # `resolve_call` finds that def: a function of this file
+                    if (first and function is not None and name in params and not count and name not in other
+                            and not _MODEL_WORD.search(name) and not _may_have_call_sites(facts, function, owner,
+                                                                                          mentioned)):  # fmt: skip
+                        return False  # a parameter of a function never called here, not model-like
+                    return True
+                first = False
+            scope = parent
+        return True
+
+    possible = self_call or any(may_forward(name, scope) for name, scope in calls)
     facts._memo["tl601"] = possible
     return possible
+
+
+_MODEL_WORD = re.compile(r"model|net", re.I)  # over-approximates TL601's `_model_like`
+
+
+def _may_have_call_sites(facts: Facts, function: str, owner: Optional[str], names: Set[str]) -> bool:
+    """May `constructor_or_call_sites` find a same-file call of this def (`owner`: its class, for a
+    method)?  A function is only reached by a plain-name call, a method by `<self>.<name>(...)` (same-file
+    subclasses included), `__init__` also by `Owner(...)` or a subclass's construction."""
+    if owner is None:
+        return function in names
+    if function in facts.attrs:
+        return True
+    return function == "__init__" and owner in names
 
 
 def forward_build_possible(facts: Facts, built: Set[str]) -> bool:
