@@ -6,93 +6,19 @@ This is the shared core of the CLI and the flake8 plugin.
 from __future__ import annotations
 
 import ast
-import io
 import re
-import tokenize
 from dataclasses import dataclass, field
-from itertools import accumulate
 from typing import List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from torchlint import noqa
 from torchlint.context import FileContext
 from torchlint.findings import Finding, FixInfo, internal_finding
+from torchlint.nesting import MAX_BRACKET_DEPTH, MAX_CHAIN, ParseFailure, too_deep  # noqa: F401 (re-exported)
 from torchlint.rule import Rule, Violation
-
-
-class ParseFailure(Exception):
-    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
-        super().__init__(message)
-        self.line = line
-        self.column = column
-
-
-# CPython's own limit (tokenizer MAXLEVEL): deeper brackets are a syntax error, and far
-# deeper ones overflow the C stack of libcst's native parser (SIGSEGV, no exception).
-MAX_BRACKET_DEPTH = 200
-# Chains that both parsers build by recursion (10,000 unary `-` never finish in libcst;
-# 4,000 `.b` take it 30 s); beyond this length CPython's own parser gives up too.
-MAX_CHAIN = 1000
-_DEPTH_STEP = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
-_NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
-# Unary chains (`- - - x`, `not not x`) and right-nested `**` chains; long `.attr` chains are
-# left to the time budget (a screen for them costs more than it saves).
-_LONG_CHAINS = tuple(
-    re.compile(pattern % (MAX_CHAIN - 1))
-    for pattern in (r"[-+~](?:\s*[-+~]){%d}", r"not(?:\s+not){%d}", r"\*\*\s*\w+(?:\s*\*\*\s*\w+){%d}")
-)
-
-
-def too_deep(source: str) -> Optional[ParseFailure]:
-    """A cheap screen for nesting that would crash or stall libcst; Python's parser confirms.
-
-    The screens over-count (brackets and dashes in strings and comments count too); only when
-    one trips does Python's own tokenizer or parser (C, fast) look closer.
-    """
-    opened = source.count("(") + source.count("[") + source.count("{")
-    if opened > MAX_BRACKET_DEPTH and max(
-        accumulate(map(_DEPTH_STEP.__getitem__, _NOT_BRACKETS.sub("", source)))
-    ) > MAX_BRACKET_DEPTH:
-        try:
-            compile(source, "<file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-        except SyntaxError as exc:  # "too many nested parentheses"
-            return ParseFailure(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1)
-        except (RecursionError, MemoryError):
-            return ParseFailure("the file nests too deeply to parse")
-        except ValueError:
-            pass
-    if any(chain.search(source) for chain in _LONG_CHAINS):
-        where = _long_chain(source)
-        if where is not None:
-            return ParseFailure(
-                f"skipped: an expression chains more than {MAX_CHAIN} operators, too deep to parse",
-                *where,
-            )
-    return None
-
-
-def _long_chain(source: str) -> Optional[Tuple[int, int]]:
-    """Where a run of MAX_CHAIN unary operators (or `** x` links) starts, per the tokenizer."""
-    run, start, previous = 0, (1, 1), None
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            text = token.string
-            unary = (token.type == tokenize.OP and text in ("-", "+", "~")) or text == "not"
-            link = token.type == tokenize.NAME or token.type == tokenize.NUMBER
-            if unary or text == "**" or (link and previous == "**"):
-                if run == 0:
-                    start = (token.start[0], token.start[1] + 1)
-                run += 1
-                if run >= MAX_CHAIN:
-                    return start
-            else:
-                run = 0
-            previous = text
-    except (tokenize.TokenError, SyntaxError):
-        return None
-    return None
 
 
 def parse(source: str) -> cst.Module:
@@ -139,6 +65,8 @@ class Analysis:
     errors: List[Finding] = field(default_factory=list)  # TL000: unparsable, rule crash
     positions: Optional[Mapping[cst.CSTNode, CodeRange]] = None  # computed on demand
     selected: Tuple[str, ...] = ()  # the codes asked for (TL001 needs them to judge `noqa` comments)
+    source: Optional[str] = None  # the text parsed (positions are found in it)
+    context: Optional[FileContext] = None  # the index of `module` (positions walk its parents)
 
 
 def rules_for(source: str, rules: Sequence[Rule]) -> List[Rule]:
@@ -177,7 +105,7 @@ def analyse(path: str, source: str, rules: Sequence[Rule], project=None, screen:
         return Analysis(module=None, errors=[internal_finding(path, str(exc), exc.line, exc.column)])
     ctx = FileContext(path, source, module)
     ctx.python_tree = tree  # Python's `ast` of the same text, when screening parsed it (else None)
-    result = Analysis(module=module, selected=tuple(r.code for r in rules))
+    result = Analysis(module=module, selected=tuple(r.code for r in rules), source=source, context=ctx)
     if project is not None:
         project.attach(ctx)
     try:
@@ -215,10 +143,116 @@ def describe_exception(exc: BaseException) -> str:
 
 
 def node_positions(analysis: Analysis):
-    """Every node's position (one code-generation pass, done at most once per analysis)."""
+    """Node -> position (libcst's PositionProvider ranges), computed statement by statement on demand
+    (`StatementPositions`); `positions[node]` as with libcst's own mapping."""
     if analysis.positions is None:
-        analysis.positions = MetadataWrapper(analysis.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        analysis.positions = StatementPositions(analysis.module, analysis.source, analysis.context)
     return analysis.positions
+
+
+def module_positions(module: cst.Module):
+    """Every node's position: one position-tracking code generation of the whole module (today's
+    reference path, and the fallback of `StatementPositions`)."""
+    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+
+_BODY_STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
+
+
+class StatementPositions:
+    """libcst's positions of the nodes asked for, without generating the whole module's code.
+
+    A node is positioned by generating the code of the innermost statement around it that sits in a
+    body (a module's or an indented block's: its code starts a line), with the state the module's code
+    generation has there (the same indentation tokens, newline and indent defaults), and finding that
+    text in the source.  libcst's code of a module is its source, so when the statement's text occurs
+    exactly once in the source, there is where the statement's code is, and counting lines up to it
+    gives the line the module's pass would have reached: the ranges are libcst's own, exactly.  Text
+    that occurs more than once tries the next statement out; when none is unique (or the file is
+    unusual: lone carriage returns, no final newline, one node object at two places, no index), the
+    whole module's positions are computed once, as before (`module_positions`).
+    """
+
+    def __init__(self, module: cst.Module, source: Optional[str], context: Optional[FileContext]) -> None:
+        self.module = module
+        self.source = source
+        self.context = context
+        self._computed: dict = {}
+        self._full = None
+        self.usable = (
+            source is not None and context is not None and not context._shares_nodes
+            and module.has_trailing_newline and source.count("\r") == source.count("\r\n")
+        )  # fmt: skip
+        self.statements_generated = 0  # how many statements' code it generated (tests, benchmarks)
+
+    def __getitem__(self, node: cst.CSTNode) -> CodeRange:
+        where = self._computed.get(node)
+        if where is not None:
+            return where
+        if self._full is None and self.usable and self._position_statement_of(node):
+            where = self._computed.get(node)
+            if where is not None:
+                return where
+        return self.full()[node]
+
+    def __contains__(self, node: object) -> bool:
+        try:
+            self[node]  # type: ignore[index]
+        except KeyError:
+            return False
+        return True
+
+    def get(self, node: cst.CSTNode, default=None):
+        try:
+            return self[node]
+        except KeyError:
+            return default
+
+    def full(self):
+        """Every node's position, the whole module's pass (computed at most once)."""
+        if self._full is None:
+            self._full = module_positions(self.module)
+        return self._full
+
+    def _position_statement_of(self, node: cst.CSTNode) -> bool:
+        ctx = self.context
+        statement = node
+        while True:
+            parent = ctx.parent(statement)
+            if parent is None:
+                return False  # the module itself, or a node the index does not know
+            if isinstance(statement, _BODY_STATEMENTS) and isinstance(parent, (cst.Module, cst.IndentedBlock)):
+                if self._position_statement(statement):
+                    return True
+            statement = parent
+
+    def _position_statement(self, statement: cst.CSTNode) -> bool:
+        module, ctx, source = self.module, self.context, self.source
+        indents = [
+            module.default_indent if block.indent is None else block.indent
+            for block in ctx.ancestors(statement) if isinstance(block, cst.IndentedBlock)
+        ]  # fmt: skip
+        indents.reverse()
+        provider = PositionProvider()
+        state = PositionProvidingCodegenState(
+            default_indent=module.default_indent, default_newline=module.default_newline, provider=provider,
+            indent_tokens=indents,
+        )  # fmt: skip
+        statement._codegen(state)
+        self.statements_generated += 1
+        text = "".join(state.tokens)
+        offset = source.find(text)
+        if offset < 0 or source.find(text, offset + 1) >= 0:
+            return False  # not found (the parsers disagree?) or not unique: look further out
+        if offset and source[offset - 1] != "\n":
+            return False  # statement code starts a line
+        line = source.count("\n", 0, offset)  # lines before the statement (CRLF or LF only: see usable)
+        for each, where in provider._computed.items():
+            self._computed[each] = CodeRange(
+                CodePosition(where.start.line + line, where.start.column),
+                CodePosition(where.end.line + line, where.end.column),
+            )
+        return True
 
 
 def active_violations(analysis: Analysis, source: str) -> List[Tuple[Violation, CodeRange]]:
