@@ -350,3 +350,35 @@ def test_tl601_screen_skips_an_uncalled_functions_non_model_parameter():
         def evaluate(model, loader):
             return [model(x) for x in loader]
     """)
+
+
+def test_tl101_screen_widens_only_for_dotted_names_rooted_at_first_party_imports():
+    # an import of a (maybe first-party) module no longer admits every attribute call in forward
+    _rejected("TL101", """
+        import torch
+        from torch import nn
+
+        def convert(w):
+            import jax.numpy as jnp
+            return jnp.asarray(w)
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(2, 2)
+
+            def forward(self, x):
+                return self.fc(x).mean().relu()
+    """)
+    # `blocks.Block(...)`, `Block(...)` from a first-party module, or any dotted name after a star import
+    for imports, call in (("import blocks", "blocks.Block(4)"), ("from blocks import Block", "Block(4)"),
+                          ("from .blocks import Block as B", "B(4)"), ("from blocks import *", "layers.Block(4)")):
+        assert _admitted("TL101", f"""
+            import torch
+            from torch import nn
+            {imports}
+
+            class Net(nn.Module):
+                def forward(self, x):
+                    return {call}(x)
+        """), imports

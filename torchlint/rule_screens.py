@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from typing import Callable, Dict
+from typing import Callable, Dict, Set, Tuple
 
 from torchlint import tables
 from torchlint.analysis.words import _EVAL_WORDS, eval_role_name, words
@@ -94,30 +94,35 @@ def amp_table() -> dict:
 # -- the screens ----------------------------------------------------------------------------------
 @screen("TL101")
 def tl101(facts: Facts) -> bool:
-    # A module class with `forward`, and a torch.nn class (or a class of this file) called in
-    # forward-only code: `forward`, or a non-dunder method referenced as `self.<method>`.
+    # A module class with `forward`, and in its forward-only code (`forward`, or a non-dunder method
+    # referenced as `self.<method>`) a call of a torch.nn class or of a class of this file, or (the
+    # cross-file check, `Project.class_of`) a dotted name rooted at a first-party import binding.
     if "forward" not in facts.method_names:
         return False
-    built = facts.expand(nn_class_terminals() | facts.classes | _maybe_project_classes(facts))
-    if not any(
+    built = facts.expand(nn_class_terminals() | facts.classes)
+    roots, any_root = _first_party_roots(facts)
+    if not roots and not any_root and not any(
         (method == "forward" or method in facts.attrs) and not called.isdisjoint(built)
         for method, called in facts.method_calls.items()
     ):
         return False
-    return forward_build_possible(facts, built)  # the same question, per class and its forward-only code
+    # the same question, per class and its forward-only code
+    return forward_build_possible(facts, built, frozenset(roots), any_root)
 
 
 _NOT_FIRST_PARTY = frozenset({"torch", "torchvision", "torchaudio", "numpy", "timm", "transformers", "lightning",
                                "pytorch_lightning", "scipy", "sklearn", "PIL", "cv2", "einops", "tqdm"})  # fmt: skip
 
 
-def _maybe_project_classes(facts: Facts) -> set:
-    """Names a call may spell for a class imported from a first-party module (the screen of the
-    cross-file check): names bound by `from <first-party> import X`, every called name after a
-    first-party star import, every called attribute after `import <first-party>`."""
-    if "_project_classes" in facts._memo:
-        return facts._memo["_project_classes"]  # type: ignore[return-value]
-    found: set = set()
+def _first_party_roots(facts: Facts) -> Tuple[Set[str], bool]:
+    """The names imports from first-party modules bind (`from <first-party> import X` binds X,
+    `import <first-party>.b` binds its root), and whether a first-party star import may bind any name
+    (then any dotted call may resolve through it).  `Project.class_of` resolves a call only when the
+    root of its dotted name is bound by an import (or a star import exists)."""
+    if "_project_roots" in facts._memo:
+        return facts._memo["_project_roots"]  # type: ignore[return-value]
+    roots: Set[str] = set()
+    any_root = False
     pending = list(getattr(facts.tree, "body", ()))
     while pending:  # statements only (an import is one): never their expressions
         node = pending.pop()
@@ -129,12 +134,16 @@ def _maybe_project_classes(facts: Facts) -> set:
             if node.level == 0 and (root in _NOT_FIRST_PARTY or root in sys.stdlib_module_names):
                 continue
             for alias in node.names:
-                found |= facts.name_calls if alias.name == "*" else {alias.asname or alias.name}
+                if alias.name == "*":
+                    any_root = True
+                else:
+                    roots.add(alias.asname or alias.name)
         elif isinstance(node, ast.Import):
-            if any(a.name.split(".", 1)[0] not in _NOT_FIRST_PARTY | sys.stdlib_module_names for a in node.names):
-                found |= facts.attr_calls
-    facts._memo["_project_classes"] = found
-    return found
+            for alias in node.names:
+                if alias.name.split(".", 1)[0] not in _NOT_FIRST_PARTY | sys.stdlib_module_names:
+                    roots.add(alias.asname or alias.name.split(".", 1)[0])
+    facts._memo["_project_roots"] = (roots, any_root)
+    return roots, any_root
 
 
 @screen("TL102")

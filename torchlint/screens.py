@@ -478,12 +478,14 @@ def _may_have_call_sites(facts: Facts, function: str, owner: Optional[str], name
     return function == "__init__" and owner in names
 
 
-def forward_build_possible(facts: Facts, built: Set[str]) -> bool:
+def forward_build_possible(facts: Facts, built: Set[str], roots: FrozenSet[str] = frozenset(),
+                           any_root: bool = False) -> bool:
     """TL101/TL102's question, in a second pass: does some class with `forward` call one of `built`
     (terminal names, aliases expanded) in its forward-only code -- `forward` and the methods reached
     only from it (analysis/modules.py `_compute_forward_only`; references from same-file base classes
-    are ignored, which can only add methods)?"""
-    key = ("forward_build", frozenset(built))
+    are ignored, which can only add methods)?  Or (the cross-file check) a dotted name (`X(...)`,
+    `a.b.X(...)`) whose root is one of `roots`, or any dotted name at all when `any_root`?"""
+    key = ("forward_build", frozenset(built), roots, any_root)
     if key in facts._memo:
         return facts._memo[key]  # type: ignore[return-value]
     functions = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -492,9 +494,10 @@ def forward_build_possible(facts: Facts, built: Set[str]) -> bool:
     possible = False
     for class_def in facts.class_nodes:
         own = {stmt.name: stmt for stmt in class_def.body if type(stmt) in functions}
-        if "forward" not in own or hot.isdisjoint(own):
+        if "forward" not in own or (hot.isdisjoint(own) and not roots and not any_root):
             continue
-        if not _forward_only_calls(class_def, own).isdisjoint(built):
+        called, called_roots = _forward_only_calls(class_def, own)
+        if not called.isdisjoint(built) or not called_roots.isdisjoint(roots) or (any_root and called_roots):
             possible = True
             break
     facts._memo[key] = possible
@@ -506,7 +509,15 @@ def _first_param(function) -> Optional[str]:
     return params[0].arg if params else None
 
 
-def _forward_only_calls(class_def: ast.ClassDef, own: dict) -> Set[str]:
+def _dotted_root(func: ast.AST) -> Optional[str]:
+    """The root name of a dotted name (`a.b.c` -> `a`), None for anything else (`f().g`)."""
+    while type(func) is ast.Attribute:
+        func = func.value
+    return func.id if type(func) is ast.Name else None
+
+
+def _forward_only_calls(class_def: ast.ClassDef, own: dict) -> Tuple[Set[str], Set[str]]:
+    """The terminals, and the roots of the dotted names, called in `class_def`'s forward-only code."""
     functions = (ast.FunctionDef, ast.AsyncFunctionDef)
     callers: Dict[str, Set[Optional[int]]] = {}
     # (node, name of `self` there (None: none), the method of class_def around it (None: none), in a class body)
@@ -547,6 +558,7 @@ def _forward_only_calls(class_def: ast.ClassDef, own: dict) -> Set[str]:
                 reached[id(method)] = method
                 changed = True
     called: Set[str] = set()
+    roots: Set[str] = set()
     for method in reached.values():
         pending = list(method.body)
         while pending:
@@ -558,8 +570,11 @@ def _forward_only_calls(class_def: ast.ClassDef, own: dict) -> Set[str]:
                 term = _terminal(node.func)
                 if term is not None:
                     called.add(term)
+                    root = _dotted_root(node.func)
+                    if root is not None:
+                        roots.add(root)
             pending.extend(ast.iter_child_nodes(node))
-    return called
+    return called, roots
 
 
 def view_of_permuted_possible(facts: Facts, methods: Set[str], properties: Set[str], functions: Set[str]) -> bool:
