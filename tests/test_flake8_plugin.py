@@ -53,3 +53,67 @@ def test_plain_flake8_run_does_not_import_libcst_for_unrelated_files(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "False", result.stdout + result.stderr
+
+
+# What the text pre-check admits but no screen fires on: the screens run over flake8's tree, no libcst.
+STDLIB_LIKE = '''"""A stdlib-like module: a loop, a parser, a `step` and a `load` in the text."""
+import argparse
+
+
+def parse(argv, step=1):
+    parser = argparse.ArgumentParser(description="load the files one step at a time")
+    for name in argv[::step]:
+        print(name, int("7"))
+    return parser
+'''
+TORCH_QUIET = '''import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return torch.relu(self.fc(x)).view(-1)
+'''
+
+
+def test_screened_out_files_import_neither_libcst_nor_the_rules(tmp_path):
+    stdlib_like, torch_quiet = tmp_path / "stdlib_like.py", tmp_path / "net.py"
+    stdlib_like.write_text(STDLIB_LIKE)
+    torch_quiet.write_text(TORCH_QUIET)
+    probe = (
+        "import ast, sys\nfrom flake8.main.cli import main\n"
+        "from torchlint.flake8_plugin import TorchlintChecker\n"
+        f"paths = [{str(stdlib_like)!r}, {str(torch_quiet)!r}]\n"
+        "for path in paths:\n"
+        "    text = open(path).read()\n"
+        "    checker = TorchlintChecker(ast.parse(text), path, text.splitlines(True))\n"
+        "    assert checker._text_candidates(text), path  # the screens are what decides\n"
+        "    assert list(checker.run()) == [], path\n"
+        "try:\n    code = main(['--isolated', '-j', '1', '--select', 'TL', *paths])\n"
+        "except SystemExit as exit:\n    code = exit.code\n"
+        "print('exit', code)\n"
+        "print('libcst' in sys.modules, 'torchlint.registry' in sys.modules, 'torchlint.rule' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    lines = result.stdout.strip().splitlines()
+    assert lines[-2:] == ["exit 0", "False False False"], result.stdout + result.stderr
+
+
+def test_a_screen_that_fires_lints_only_with_the_rules_that_passed(tmp_path):
+    checker = TorchlintChecker(None, "train.py", BUGGY.splitlines(True))
+    assert "TL301" in checker._screened(BUGGY) and "TL502" not in checker._screened(BUGGY)
+    [(line, column, message, _)] = list(checker.run())
+    assert (line, column) == (2, 30) and message.startswith("TL301 ")
+
+
+def test_a_file_too_deep_or_mixing_indentation_is_not_screened():
+    deep = "import torch\nx = " + "-" * 1200 + "1\nfor i in range(3):\n    x = x.view(-1)\n"
+    checker = TorchlintChecker(None, "deep.py", deep.splitlines(True))
+    assert checker._screened(deep) == checker._text_candidates(deep)
+    mixed = "import torch\nif x:\n    y = x.view(2)\n\tz = 2\n"
+    checker = TorchlintChecker(None, "mixed.py", mixed.splitlines(True))
+    assert checker._screened(mixed) == checker._text_candidates(mixed)

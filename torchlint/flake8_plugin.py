@@ -1,9 +1,11 @@
 """flake8 adapter: the same rules, codes and messages as the CLI, through the shared engine.
 
 flake8 runs every installed plugin on every file, selected or not, so this must cost
-next to nothing on files that cannot match: it pre-checks the text against the rule
-index (torchlint/data/rule_index.json, generated from the rules) and imports libcst and
-the rules only when some rule could match.
+next to nothing on files that cannot match.  Two cheap tiers decide, without libcst or any rule
+module: the text pre-check against the rule index (torchlint/data/rule_index.json, generated
+from the rules), then the rules' screens (torchlint/rule_screens.py) over the `ast` tree flake8
+already parsed.  Only when some rule's screen fires are libcst and the rules imported, and the
+file is linted (in a forked worker) by the rules that passed.
 
 Configuration: under flake8, flake8's own options (`select`, `extend-ignore`, `per-file-ignores` in
 setup.cfg/tox.ini/.flake8) decide what is reported; `[tool.torchlint]` in pyproject.toml is the CLI's
@@ -63,16 +65,25 @@ class TorchlintChecker:
         return cls._rules
 
     def _may_match(self, source: str) -> bool:
-        source = "\n" + source  # a token at the very start of the file still follows a line break
-        return any(
-            all(any(token in source for token in group) for group in entry["requires_text"])
-            for entry in self._rule_index().values()
-        )
+        return bool(self._text_candidates(source))
+
+    def _text_candidates(self, source: str) -> tuple:
+        """The codes whose text pre-check (rule index) passes and that the file does not silence."""
+        text = "\n" + source  # a token at the very start of the file still follows a line break
+        matched = [
+            code for code, entry in self._rule_index().items()
+            if code != "TL001"  # (unused noqa) is the CLI's: flake8 handles `noqa` comments itself
+            and all(any(token in text for token in group) for group in entry["requires_text"])
+        ]  # fmt: skip
+        if "torchlint" not in source and "TORCHLINT" not in source.upper():
+            return tuple(matched)  # no file-level noqa possible (noqa.file_noqa's own gate), no import
+        from torchlint import noqa
+
+        skipped = noqa.file_noqa(source)
+        return tuple(code for code in matched if not noqa.is_silenced(code, skipped))
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         source = "".join(self.lines)
-        if not self._may_match(source):
-            return
         codes = self._screened(source)
         if not codes:
             return
@@ -81,17 +92,36 @@ class TorchlintChecker:
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
 
     def _screened(self, source: str) -> tuple:
-        """The codes of the rules whose text pre-check and screen (over flake8's tree) pass."""
+        """The codes of the rules whose text pre-check and screen (over flake8's tree) pass.  Imports
+        neither libcst nor the rules: a file that must not be screened (nesting too deep for libcst,
+        Python cannot parse it, mixed tab/space indentation) keeps every code that passed its text."""
         import ast
 
-        from torchlint import engine
-        from torchlint.screens import screen_rules
+        from torchlint.nesting import too_deep
 
-        candidates = engine.rules_for(source, self._all_rules())
-        if candidates and engine.too_deep(source) is None:
-            tree = self.tree if isinstance(self.tree, ast.Module) else None
-            candidates = screen_rules(source, candidates, tree=tree)
-        return tuple(rule.code for rule in candidates)
+        candidates = self._text_candidates(source)
+        if not candidates:
+            return ()
+        if too_deep(source) is not None:
+            return candidates + self._unindexed(source)
+        from torchlint.rule_screens import SCREENS, passes
+        from torchlint.screens import parse_facts
+
+        if not any(code in SCREENS for code in candidates):
+            return candidates + self._unindexed(source)  # nobody screens: no need to read the tree
+        facts = parse_facts(source, self.tree if isinstance(self.tree, ast.Module) else None)
+        if facts is None:
+            return candidates + self._unindexed(source)
+        return tuple(code for code in candidates if passes(code, facts)) + self._unindexed(source)
+
+    def _unindexed(self, source: str) -> tuple:
+        """Once the rules are loaded (an earlier file needed them): the codes of those the index does not
+        know (newer than rule_index.json, or added by a test), by their own text pre-check, unscreened."""
+        rules = TorchlintChecker._rules
+        if rules is None:
+            return ()
+        index = self._rule_index()
+        return tuple(rule.code for rule in rules if rule.code not in index and rule.may_match(source))
 
     def _findings(self, source: str, codes: tuple = ()) -> list:
         # In a forked child on a budget: libcst's native parser can crash (SIGSEGV) or run
