@@ -382,3 +382,25 @@ def test_tl101_screen_widens_only_for_dotted_names_rooted_at_first_party_imports
                 def forward(self, x):
                     return {call}(x)
         """), imports
+
+
+def test_tl301_screen_follows_the_viewed_name_to_a_permute_family_value():
+    # a permute in the same function, but the viewed names are never assigned one
+    _rejected("TL301", """
+        import torch
+
+        def attention(q, k, x, B, N, C):
+            attn = (q @ k.transpose(-2, -1)).softmax(dim=-1)
+            y = x.view(B, N * C)
+            z = y
+            return attn, z.view(B, N, C)
+    """)
+    for assignment in ("y = x.permute(0, 2, 1)", "t = x.transpose(1, 2); y = t", "y: torch.Tensor = x.mT",
+                       "y = torch.transpose(x, 1, 2)"):
+        assert _admitted("TL301", f"""
+            import torch
+
+            def f(x, B, N, C):
+                {assignment}
+                return y.view(B, N * C)
+        """), assignment

@@ -579,42 +579,72 @@ def _forward_only_calls(class_def: ast.ClassDef, own: dict) -> Tuple[Set[str], S
 
 def view_of_permuted_possible(facts: Facts, methods: Set[str], properties: Set[str], functions: Set[str]) -> bool:
     """TL301's question, in a second pass: is there a reshaping `.view(...)` (arguments, no `dtype=`)
-    whose receiver is a permute-family call or property, or a name whose scope (innermost def, lambda,
-    class or module: `reaching_assignments` looks no further) spells a permute-family operation?"""
+    whose receiver is a permute-family call or property (`noncontiguous_origin`), or a name assigned
+    such a value in the view's scope (innermost def, lambda, class or module: `reaching_assignments`
+    looks no further), directly or through other names of that scope (`y = x.permute(...); z = y`)?
+    Only `name = value`, `name: T = value` and `name := value` carry a value (`local_assignments`);
+    the order of the assignments is ignored, which can only admit more."""
     if "tl301" in facts._memo:
         return facts._memo["tl301"]  # type: ignore[return-value]
     callers = facts.expand(methods | functions)
-    spelled = callers | facts.expand(properties)
     scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-    name_view: Set[int] = set()  # scopes with `<name>.view(...)`
-    permuting: Set[int] = set()  # scopes that spell a permute-family operation
+    viewed: Dict[int, Set[str]] = {}  # scope -> names `<name>.view(...)` reshapes
+    produced: Dict[int, Set[str]] = {}  # scope -> names assigned a permute-family value
+    links: Dict[int, List[Tuple[str, str]]] = {}  # scope -> (name, name assigned to it)
+
+    def producer(value: ast.AST) -> bool:
+        kind = type(value)
+        if kind is ast.Attribute:
+            return value.attr in properties
+        return kind is ast.Call and _terminal(value.func) in callers
+
+    def assigned(scope: int, target: ast.AST, value: ast.AST) -> None:
+        if type(target) is not ast.Name:
+            return
+        if producer(value):
+            produced.setdefault(scope, set()).add(target.id)
+        elif type(value) is ast.Name:
+            links.setdefault(scope, []).append((target.id, value.id))
+
     possible = False
     stack: List[tuple] = [(facts.tree, id(facts.tree))]
     while stack and not possible:
         node, scope = stack.pop()
         kind = type(node)
         if kind is ast.Name:
-            if node.id in spelled:
-                permuting.add(scope)
             continue
-        if kind is ast.Attribute:
-            if node.attr in spelled:
-                permuting.add(scope)
-        elif kind is ast.Call:
+        if kind is ast.Call:
             func = node.func
             if (type(func) is ast.Attribute and func.attr == "view" and (node.args or node.keywords)
                     and not any(k.arg == "dtype" for k in node.keywords)):  # fmt: skip
                 receiver = func.value
-                if type(receiver) is ast.Attribute and receiver.attr in properties:
-                    possible = True
-                elif type(receiver) is ast.Call and _terminal(receiver.func) in callers:
+                if producer(receiver):
                     possible = True
                 elif type(receiver) is ast.Name:
-                    name_view.add(scope)
+                    viewed.setdefault(scope, set()).add(receiver.id)
+        elif kind is ast.Assign:
+            for target in node.targets:
+                assigned(scope, target, node.value)
+        elif kind is ast.AnnAssign or kind is ast.NamedExpr:
+            if node.value is not None:
+                assigned(scope, node.target, node.value)
         elif kind in scopes:
             scope = id(node)
         stack.extend((child, scope) for child in ast.iter_child_nodes(node))
-    possible = possible or not name_view.isdisjoint(permuting)
+    if not possible:
+        for scope, names in viewed.items():
+            permuted = set(produced.get(scope, ()))
+            pairs = links.get(scope, [])
+            changed = bool(permuted)
+            while changed:
+                changed = False
+                for target, source in pairs:
+                    if source in permuted and target not in permuted:
+                        permuted.add(target)
+                        changed = True
+            if not names.isdisjoint(permuted):
+                possible = True
+                break
     facts._memo["tl301"] = possible
     return possible
 
