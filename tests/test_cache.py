@@ -172,3 +172,40 @@ def test_a_notebook_is_served_from_the_cache_too(project, capsys, linted):
     second = check(capsys)
     assert first == second and "explore.ipynb" in {f["path"] for f in first[1]}
     assert "explore.ipynb" in linted[0] and linted[1] == []
+
+
+@pytest.fixture
+def helper_without_caller(tmp_path, monkeypatch):
+    """tl401_helper_spawned without its entry point: utils/checkpoint.py's load is single-process until
+    train.py (a spawned worker calling `load_checkpoint`) is added to the project."""
+    root = tmp_path / "repo"
+    shutil.copytree(os.path.join(PROJECTS, "tl401_helper_spawned"), root)
+    caller = (root / "train.py").read_text()
+    (root / "train.py").unlink()
+    monkeypatch.chdir(root)
+    monkeypatch.delenv(cache_mod.ENV_VAR, raising=False)
+    return root, caller
+
+
+def test_a_new_caller_relints_the_helper_whose_findings_depend_on_its_callers(helper_without_caller, capsys,
+                                                                              linted):  # fmt: skip
+    root, caller = helper_without_caller
+    helper = os.path.join("utils", "checkpoint.py")
+    assert check(capsys, "--select", "TL401", helper)[1] == []
+    assert check(capsys, "--select", "TL401", helper)[1] == [] and linted == [[helper], []]  # listing unchanged
+    (root / "train.py").write_text(caller)  # a file ADDED to the project: no recorded dependency names it
+    _, findings = check(capsys, "--select", "TL401", helper)
+    assert linted[-1] == [helper] and [(f["path"], f["code"]) for f in findings] == [(helper, "TL401")]
+    assert check(capsys, "--select", "TL401", helper)[1] == findings and linted[-1] == []  # served again
+
+
+def test_an_unrelated_new_file_also_relints_a_helper_that_asked_who_calls_it(helper_without_caller, capsys,
+                                                                             linted):  # fmt: skip
+    # The listing is one dependency: any added or removed Python file under the root re-lints the
+    # helpers that asked for callers (one file's work each), and nothing else.
+    root, _ = helper_without_caller
+    (root / "other.py").write_text("import torch\nx = torch.zeros(2, 3, 4)\n")
+    check(capsys, "--select", "TL401")
+    (root / "notes.py").write_text("print('hello')\n")
+    check(capsys, "--select", "TL401")
+    assert linted[-1] == ["notes.py", os.path.join("utils", "checkpoint.py")]

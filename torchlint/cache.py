@@ -10,7 +10,9 @@ Layout (ruff's habits, mypy's keys)::
 
 - A summary depends only on its module's text: keyed by the text's hash (the version is in the folder).
 - A file's findings are valid while its text hash is the same *and* every file the analysis consulted
-  (`deps`: path -> content hash, or None for a path that did not exist) still hashes the same; the
+  (`deps`: path -> content hash, or None for a path that did not exist; `LISTING + root` -> a digest of
+  the root's Python-file listing, `python_files`, when the analysis asked who calls the file) still
+  hashes the same; the
   pack is keyed by the enabled rules, the settings, and a fingerprint of torchlint's own code.
 - Writes go to a temporary file in the same folder and are renamed into place (atomic); two runs that
   share the cache at worst each keep their own pack (the last rename wins; both are valid).  Packs are
@@ -42,6 +44,32 @@ MAX_ENTRIES = 100_000
 _GITIGNORE = "# Automatically created by torchlint.\n*\n"
 _CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                  "# This file is a cache directory tag created by torchlint.\n")
+
+
+LISTING = "listing:"  # a dependency key `listing:<root>`: which Python files are under the root
+MAX_LISTED = 5000  # files under one root the project model's caller index reads; above that: unknown
+
+
+def python_files(root: str, limit: int = MAX_LISTED) -> Optional[List[str]]:
+    """The Python files under `root` (default excludes and dot-folders skipped), in walk order, or None
+    when there are more than `limit`.  The project model's caller index (`Project.project_files`) and the
+    findings cache's `LISTING` check both read this one definition."""
+    from torchlint.discovery import PYTHON_SUFFIXES, is_default_excluded_name
+
+    files: List[str] = []
+    for directory, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not is_default_excluded_name(d) and not d.startswith("."))
+        files.extend(os.path.join(directory, n) for n in sorted(names) if n.endswith(PYTHON_SUFFIXES))
+        if len(files) > limit:
+            return None
+    return files
+
+
+def listing_digest(files: Optional[List[str]]) -> Optional[str]:
+    """What a `LISTING` dependency records: a hash of the sorted listing (None: too big to list)."""
+    if files is None:
+        return None
+    return hashlib.sha256("\n".join(sorted(files)).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def default_directory(root: str, option: Optional[str] = None) -> str:
@@ -302,6 +330,7 @@ class RunCache:
         for full in self.absolute.values():
             self.hashes[full] = _hash_file(full)
         self._dirs: Dict[str, bool] = {}
+        self._listings: Dict[str, Optional[str]] = {}  # LISTING dependency -> digest, computed once per run
         self.entries = cache.load_findings(self.key)
         self.hits: Dict[str, list] = {}
         for path, full in self.absolute.items():
@@ -310,6 +339,10 @@ class RunCache:
                 self.hits[path] = [_with_path(f, path) for f in found]
 
     def _current(self, dep: str) -> Optional[str]:
+        if dep.startswith(LISTING):
+            if dep not in self._listings:
+                self._listings[dep] = listing_digest(python_files(dep[len(LISTING):]))
+            return self._listings[dep]
         if dep.endswith(os.sep):
             folder = dep[:-1]
             if folder not in self._dirs:
@@ -324,8 +357,9 @@ class RunCache:
         digest = self.hashes.get(full)
         if entry is None or digest is None or entry["hash"] != digest:
             return None
-        for dep, expected in entry["deps"].items():
-            if not isinstance(dep, str) or self._current(dep) != expected:
+        deps = entry["deps"]
+        for dep in sorted(deps, key=lambda d: isinstance(d, str) and d.startswith(LISTING)):  # a walk last
+            if not isinstance(dep, str) or self._current(dep) != deps[dep]:
                 return None
         return findings_from_entry(entry)
 

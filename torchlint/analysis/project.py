@@ -51,7 +51,9 @@ Queries (all take the linted file's FileContext where they start from it)
   an entry point with multi-process evidence that calls a checkpoint helper of another file).
 
 Dependencies: while a file is linted, `recording()` collects every file (and every probed path)
-the answers depended on, with its content hash (None: absent), for the findings cache.
+the answers depended on, with its content hash (None: absent), for the findings cache; `referrers`
+also records the root's file listing (`cache.LISTING + root`: a digest of `project_files(root)`), so a
+caller added to the project later re-lints the helper.
 """
 
 from __future__ import annotations
@@ -67,7 +69,6 @@ from torchlint.analysis import summaries as S
 
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _MAX_DEPTH = 8
-_MAX_INDEXED = 5000  # files under one root the caller index reads; above that: unknown
 _MAX_PARSED = 64  # parses of modules whose bindings were read, kept in case their summary is asked for
 _NAMESPACE = os.sep  # a namespace package is named by its directory path plus os.sep
 _BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
@@ -636,20 +637,13 @@ class Project:
     # -- who calls a module's functions (an index of the files under a root) ---------------------
     def project_files(self, root: str) -> Optional[List[str]]:
         """The Python files under `root` (default excludes skipped), or None when there are more
-        than _MAX_INDEXED (too big to index: unknown).  Listed once per project."""
-        from torchlint.discovery import PYTHON_SUFFIXES, is_default_excluded_name
+        than cache.MAX_LISTED (too big to index: unknown).  Listed once per project."""
+        from torchlint.cache import python_files  # one definition, shared with the findings cache's check
 
         root = os.path.abspath(root)
         listed = self._listed
         if root not in listed:
-            files: Optional[List[str]] = []
-            for directory, dirs, names in os.walk(root):
-                dirs[:] = sorted(d for d in dirs if not is_default_excluded_name(d) and not d.startswith("."))
-                files.extend(os.path.join(directory, n) for n in sorted(names) if n.endswith(PYTHON_SUFFIXES))
-                if len(files) > _MAX_INDEXED:
-                    files = None
-                    break
-            listed[root] = files
+            listed[root] = python_files(root)
         return listed[root]
 
     def referrers(self, path: str, names: Iterable[str], words: Sequence[str] = ()) -> Optional[List[str]]:
@@ -658,7 +652,11 @@ class Project:
         `path`.  None when the project is too big to index.  Each file read once per project."""
         if not self.enabled:
             return None
-        files = self.project_files(find_root(path))
+        from torchlint.cache import LISTING, listing_digest
+
+        root = find_root(path)
+        files = self.project_files(root)
+        self._record(LISTING + os.path.abspath(root), listing_digest(files))  # a file added later may call it
         if files is None:
             return None
         texts = self._texts
@@ -669,9 +667,10 @@ class Project:
             if candidate == os.path.abspath(path):
                 continue
             if candidate not in texts:
-                texts[candidate] = _read_regular(candidate) or b""
-                if candidate not in self._hashes:
-                    self._hashes[candidate] = content_hash(texts[candidate]) if texts[candidate] else None
+                data = _read_regular(candidate)
+                texts[candidate] = data or b""
+                if candidate not in self._hashes:  # an empty `__init__.py` has a hash too (None: unreadable)
+                    self._hashes[candidate] = content_hash(data) if data is not None else None
             data = texts[candidate]
             self._record(candidate, self._hashes.get(candidate))  # a new call there changes the answer
             if any(n in data for n in wanted) and (not marks or any(w in data for w in marks)):

@@ -392,7 +392,7 @@ def describe(ctx, expr) -> Optional[dict]:
         if samplers.is_distributed_sampler_call(ctx, value):
             return {"k": SAMPLER, "line": line} if samplers.shuffles(value) else None
         if objects.is_wrapper_call(ctx, value):
-            return {"k": WRAPPER, "line": line}
+            return {"k": WRAPPER, "line": line} if _built_for_every_caller(ctx, expr, value) else None
         spelled = dotted_name(value.func)
         if spelled is None or spelled in _BUILTINS:
             return None
@@ -408,6 +408,19 @@ def describe(ctx, expr) -> Optional[dict]:
     if spelled is not None and spelled.split(".", 1)[0] in ctx.import_bindings():
         return {"k": NAME, "n": spelled, "line": line}
     return None
+
+
+def _built_for_every_caller(ctx, expr, value) -> bool:
+    """Is `value` (reached from `expr`) built in `expr`'s own scope, or in a same-file function that scope
+    calls?  Not when it came through the file's own call sites of a parameter: another file's call passes
+    its own argument (`def train(model): ...; return model` with `train(DDP(net))` at the bottom)."""
+    from torchlint.analysis.facts import resolve_call
+
+    here, there = ctx.scope_of(expr), ctx.scope_of(value)
+    if here is there:
+        return True
+    return isinstance(there, cst.FunctionDef) and any(
+        resolve_call(ctx, call) is there for call in ctx.walk(here, cst.Call))  # fmt: skip
 
 
 def _loader_of_parameter(ctx, call: cst.Call, line: int) -> Optional[dict]:
