@@ -404,3 +404,46 @@ def test_tl301_screen_follows_the_viewed_name_to_a_permute_family_value():
                 {assignment}
                 return y.view(B, N * C)
         """), assignment
+
+
+def test_tl602_screen_needs_an_eval_call_a_training_step_and_a_trained_model():
+    _rejected("TL602", """
+        import torch
+        from torch import nn
+
+        class Net(nn.Module):
+            def __init__(self, frozen):
+                super().__init__()
+                self.fc = nn.Linear(2, 2)
+                for p in self.parameters():
+                    p.requires_grad = not frozen
+
+            def forward(self, x):
+                for _ in range(3):
+                    x = self.fc(x)
+                return x
+    """)
+    _rejected("TL602", """
+        import os
+        import torch
+
+        def report(model, loader):
+            model.eval()
+            print(sum(p.numel() for p in model.parameters()))
+            for epoch in range(3):
+                for x in loader:
+                    print(os.path.join("out", str(model(x))))
+    """)
+    # an imported first-party helper may put the model in eval mode and train it (`test` may be a project file)
+    for imports in ("from engine import evaluate, train_one_epoch", "from test import evaluate, train_one_epoch",
+                    "from .engine import *"):
+        assert _admitted("TL602", f"""
+            import torch
+            {imports}
+
+            def main(model, loader):
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+                for epoch in range(10):
+                    train_one_epoch(model, loader, optimizer)
+                    evaluate(model, loader)
+        """), imports

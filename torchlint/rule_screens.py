@@ -13,7 +13,6 @@ The torch names a rule and its screen both read are defined here once and import
 from __future__ import annotations
 
 import ast
-import sys
 from typing import Callable, Dict, Set, Tuple
 
 from torchlint import tables
@@ -25,6 +24,7 @@ from torchlint.screens import (
     names_of,
     nn_class_terminals,
     terminals,
+    trained_model_possible,
     view_of_permuted_possible,
     words_in_spans,
 )
@@ -112,15 +112,33 @@ def tl101(facts: Facts) -> bool:
 
 _NOT_FIRST_PARTY = frozenset({"torch", "torchvision", "torchaudio", "numpy", "timm", "transformers", "lightning",
                                "pytorch_lightning", "scipy", "sklearn", "PIL", "cv2", "einops", "tqdm"})  # fmt: skip
+# Standard modules a project does not shadow with a file of its own (the project model would resolve
+# such an import to that file).  Names projects do use for their own modules (test, code, types,
+# parser, profile, trace, token, ...) are left out: an import of those may be first-party.
+_STDLIB_NOT_SHADOWED = frozenset({
+    "__future__", "abc", "argparse", "array", "ast", "asyncio", "atexit", "base64", "bisect", "builtins", "bz2",
+    "calendar", "cmath", "codecs", "collections", "concurrent", "configparser", "contextlib", "copy", "csv", "ctypes",
+    "dataclasses", "datetime", "decimal", "difflib", "email", "enum", "errno", "fnmatch", "fractions", "functools",
+    "gc", "getpass", "glob", "gzip", "hashlib", "heapq", "hmac", "html", "http", "importlib", "inspect", "io",
+    "ipaddress", "itertools", "json", "linecache", "locale", "logging", "lzma", "math", "mimetypes",
+    "multiprocessing", "numbers", "operator", "os", "pathlib", "pdb", "pickle", "pkgutil", "platform", "pprint",
+    "queue", "random", "re", "runpy", "sched", "secrets", "selectors", "shlex", "shutil", "signal", "socket",
+    "sqlite3", "ssl", "stat", "statistics", "string", "struct", "subprocess", "sys", "sysconfig", "tarfile",
+    "tempfile", "textwrap", "threading", "time", "timeit", "tokenize", "traceback", "tracemalloc", "typing",
+    "unicodedata", "unittest", "urllib", "uuid", "warnings", "weakref", "xml", "zipfile", "zlib",
+})  # fmt: skip
 
 
-def _first_party_roots(facts: Facts) -> Tuple[Set[str], bool]:
-    """The names imports from first-party modules bind (`from <first-party> import X` binds X,
-    `import <first-party>.b` binds its root), and whether a first-party star import may bind any name
-    (then any dotted call may resolve through it).  `Project.class_of` resolves a call only when the
-    root of its dotted name is bound by an import (or a star import exists)."""
-    if "_project_roots" in facts._memo:
-        return facts._memo["_project_roots"]  # type: ignore[return-value]
+def _first_party_roots(facts: Facts, skipped: frozenset = _NOT_FIRST_PARTY | _STDLIB_NOT_SHADOWED,
+                       ) -> Tuple[Set[str], bool]:
+    """The names imports from maybe-first-party modules bind (`from <module> import X` binds X, `import
+    <module>.b` binds its root; relative imports always count, absolute ones unless their top module is
+    in `skipped`), and whether such a star import may bind any name (then any dotted call may resolve
+    through it).  `Project.class_of`/`call_target` resolve a call only when the root of its dotted name
+    is bound by an import (or a star import exists)."""
+    key = ("_project_roots", skipped)
+    if key in facts._memo:
+        return facts._memo[key]  # type: ignore[return-value]
     roots: Set[str] = set()
     any_root = False
     pending = list(getattr(facts.tree, "body", ()))
@@ -130,8 +148,7 @@ def _first_party_roots(facts: Facts) -> Tuple[Set[str], bool]:
             for child in getattr(node, part, ()) or ():
                 pending.extend(child.body if isinstance(child, (ast.ExceptHandler, ast.match_case)) else [child])
         if isinstance(node, ast.ImportFrom):
-            root = (node.module or "").split(".", 1)[0]
-            if node.level == 0 and (root in _NOT_FIRST_PARTY or root in sys.stdlib_module_names):
+            if node.level == 0 and (node.module or "").split(".", 1)[0] in skipped:
                 continue
             for alias in node.names:
                 if alias.name == "*":
@@ -140,9 +157,9 @@ def _first_party_roots(facts: Facts) -> Tuple[Set[str], bool]:
                     roots.add(alias.asname or alias.name)
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name.split(".", 1)[0] not in _NOT_FIRST_PARTY | sys.stdlib_module_names:
+                if alias.name.split(".", 1)[0] not in skipped:
                     roots.add(alias.asname or alias.name.split(".", 1)[0])
-    facts._memo["_project_roots"] = (roots, any_root)
+    facts._memo[key] = (roots, any_root)
     return roots, any_root
 
 
@@ -259,9 +276,24 @@ def tl601(facts: Facts) -> bool:
 
 @screen("TL602")
 def tl602(facts: Facts) -> bool:
-    # An epoch loop, and a model trained here: `key.parameters()` handed to code, or a handed-in
-    # optimizer's `.step()` in the loop.
-    return facts.loops > 0 and not facts.attr_calls.isdisjoint(("parameters", "named_parameters", "step"))
+    # An epoch loop that trains (a backward pass, an optimizer step, or an imported first-party
+    # function's training step) and puts a model in eval mode (`.eval()`, `.train(False)`, or an
+    # imported first-party function that calls `.eval()` on a model handed in), and a model trained
+    # here: `key.parameters()` handed to code, or an optimizer's `.step()`.
+    if facts.loops == 0 or facts.attr_calls.isdisjoint(("parameters", "named_parameters", "step")):
+        return False
+    roots, any_root = _first_party_roots(facts, _TORCH_AND_STDLIB)
+    remote = any_root or not facts.call_roots.isdisjoint(roots)  # `_remote_mode_calls`, `_remote_training_step`
+    if not remote:
+        if "eval" not in facts.attr_calls and "train" not in facts.attr_calls:
+            return False
+        if facts.attr_calls.isdisjoint(("backward", "step", "zero_grad")) and not facts.calls(_AUTOGRAD):
+            return False
+    return trained_model_possible(facts)
+
+
+_TORCH_AND_STDLIB = frozenset({"torch"}) | _STDLIB_NOT_SHADOWED  # TL602's remote calls: never `torch.`-qualified
+_AUTOGRAD = names_of("torch.autograd.grad", "torch.autograd.backward")
 
 
 @screen("TL701")

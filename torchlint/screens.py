@@ -36,13 +36,14 @@ class Facts:
     __slots__ = (
         "source", "idents", "attrs", "attr_calls", "name_calls", "method_calls", "direct_method_calls", "functions",
         "method_names", "classes", "loops", "for_iters", "aliases", "int_base_calls", "keywords", "_lines", "tree",
-        "_memo", "class_nodes",
+        "_memo", "class_nodes", "call_roots",
     )  # fmt: skip
 
     def __init__(self, source: str) -> None:
         self.source = source
         self.idents: Set[str] = set()  # every identifier of the code (names, attributes, defs, args, imports)
         self.attr_calls: Set[str] = set()  # `x.f(...)`: f
+        self.call_roots: Set[str] = set()  # `a.b.f(...)`: a; `f(...)`: f (the root of a called dotted name)
         self.name_calls: Set[str] = set()  # `f(...)`: f
         # method name -> called terminals inside that non-dunder method of a class (any depth)
         self.method_calls: Dict[str, Set[str]] = {}
@@ -110,7 +111,7 @@ def collect(tree: ast.AST, source: str) -> Facts:
     facts = Facts(source)
     facts.tree = tree
     idents = facts.idents
-    attr_calls, name_calls = facts.attr_calls, facts.name_calls
+    attr_calls, name_calls, call_roots = facts.attr_calls, facts.name_calls, facts.call_roots
     method_calls, direct_calls = facts.method_calls, facts.direct_method_calls
     aliases = facts.aliases
     keywords = facts.keywords
@@ -139,9 +140,15 @@ def collect(tree: ast.AST, source: str) -> Facts:
             if ftype is Attribute:
                 term = func.attr
                 attr_calls.add(term)
+                root = func.value
+                while type(root) is Attribute:
+                    root = root.value
+                if type(root) is Name:
+                    call_roots.add(root.id)
             elif ftype is Name:
                 term = func.id
                 name_calls.add(term)
+                call_roots.add(term)
                 if term == "int" and len(node.args) + len(node.keywords) == 2:
                     facts.int_base_calls = True
             else:
@@ -647,6 +654,52 @@ def view_of_permuted_possible(facts: Facts, methods: Set[str], properties: Set[s
                 break
     facts._memo["tl301"] = possible
     return possible
+
+
+def trained_model_possible(facts: Facts) -> bool:
+    """TL602's `optimized(key)` or `_trained_by_handed_in_optimizer`, in a second pass: a
+    `.parameters()`/`.named_parameters()` call inside some call's arguments (or a class's bases), or a
+    `.step(...)` whose receiver's dotted name says "opt" or "scaler" (`is_training_call`)?"""
+    if "tl602" in facts._memo:
+        return facts._memo["tl602"]  # type: ignore[return-value]
+    wanted = ("parameters", "named_parameters")
+    possible = False
+    stack: List[tuple] = [(facts.tree, False)]  # (node, inside a call's arguments or a class's bases)
+    while stack and not possible:
+        node, in_arg = stack.pop()
+        kind = type(node)
+        if kind is ast.Call:
+            func = node.func
+            if type(func) is ast.Attribute:
+                if in_arg and func.attr in wanted:
+                    possible = True
+                    break
+                if func.attr == "step" and _says_optimizer(func.value):
+                    possible = True
+                    break
+            stack.append((func, in_arg))
+            stack.extend((child, True) for child in (*node.args, *node.keywords))
+            continue
+        if kind is ast.ClassDef:
+            stack.extend((child, True) for child in (*node.bases, *node.keywords))
+            stack.extend((child, in_arg) for child in (*node.decorator_list, *node.body))
+            continue
+        stack.extend((child, in_arg) for child in ast.iter_child_nodes(node))
+    facts._memo["tl602"] = possible
+    return possible
+
+
+def _says_optimizer(receiver: ast.AST) -> bool:
+    """`is_training_call`'s test of a `.step()` receiver: its dotted name holds "opt" or "scaler"."""
+    parts = []
+    while type(receiver) is ast.Attribute:
+        parts.append(receiver.attr)
+        receiver = receiver.value
+    if type(receiver) is not ast.Name:
+        return False  # `dotted_name` is None: ""
+    parts.append(receiver.id)
+    spelled = ".".join(parts).lower()
+    return "opt" in spelled or "scaler" in spelled
 
 
 def words_in_spans(facts: Facts, spans: Iterable[Tuple[int, int]], wanted: Set[str], split) -> bool:
