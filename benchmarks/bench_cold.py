@@ -3,7 +3,9 @@ with and without the plugin, TorchFix when installed -- CPU seconds (user + syst
 included), each in a fresh process.  Also checks that screening changes no finding.
 
     python benchmarks/bench_cold.py TREE [TREE ...] [--no-flake8] [--torchfix /work/tfvenv/bin/torchfix]
+        [--torchfix-max-lines 200000]
 
+A TREE may be several folders joined by commas (`nn,utils,distributed`): one row for all of them.
 Prints one table row per tree.  Asserts nothing except that the findings are identical with and
 without screens (a difference is printed and the exit status is 1).
 """
@@ -149,6 +151,8 @@ def main(argv=None) -> int:
     parser.add_argument("trees", nargs="+")
     parser.add_argument("--no-flake8", action="store_true")
     parser.add_argument("--torchfix", default=None, help="the torchfix executable of a scratch venv")
+    parser.add_argument("--torchfix-max-lines", type=int, default=200_000,
+                        help="skip TorchFix on larger trees (it takes ~1.7 CPU-ms a line)")
     parser.add_argument("--all-rules", action="store_true", help="torchlint --select ALL (default: the default rules)")
     args = parser.parse_args(argv)
     if args.all_rules:
@@ -156,7 +160,7 @@ def main(argv=None) -> int:
     rows = []
     status = 0
     for tree in args.trees:
-        trees = [tree]
+        trees = tree.split(",")
         ast_cpu, files, lines = _floor("ast", trees)
         cst_cpu, _, _ = _floor("libcst", trees)
         screened_cpu, screened = _torchlint(trees, True)
@@ -171,12 +175,13 @@ def main(argv=None) -> int:
             for item in screened:
                 if item not in full:
                     print("  new:", item, file=sys.stderr)
-        row = dict(tree=os.path.basename(tree.rstrip("/")), files=files, lines=lines, ast=ast_cpu, libcst=cst_cpu,
+        name = "+".join(os.path.basename(t.rstrip("/")) for t in trees)
+        row = dict(tree=name, files=files, lines=lines, ast=ast_cpu, libcst=cst_cpu,
                    screened=screened_cpu, full=full_cpu, findings=len(full), same=same)  # fmt: skip
         if not args.no_flake8:
             row["flake8"], _ = _flake8(trees, False)
             row["flake8_tl"], _ = _flake8(trees, True)
-        if args.torchfix:
+        if args.torchfix and lines <= args.torchfix_max_lines:
             row["torchfix"], _ = _cpu([args.torchfix, "--select", "ALL", *trees])
         admission = _admission(trees)
         row["parsed"], row["screened_out"] = admission["kept"], admission["out"]
@@ -196,17 +201,28 @@ def main(argv=None) -> int:
 
 def _print(rows):
     print("| tree | files | lines | ast.parse | libcst parse | torchlint -j1 screens | torchlint -j1 --no-screen |"
-          " x ast | flake8 E9 | flake8 E9+TL | x flake8 | TorchFix | findings same |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          " x ast | flake8 E9 | flake8 E9+TL | x flake8 | TorchFix | x TorchFix | findings same |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         f8 = r.get("flake8")
         f8tl = r.get("flake8_tl")
         ratio = f"{f8tl / f8:.2f}" if f8 and f8tl else "-"
+        f8, f8tl = _seconds(f8), _seconds(f8tl)
         times = f"{r['ast']:.2f} | {r['libcst']:.2f} | {r['screened']:.2f} | {r['full']:.2f}"
         print(f"| {r['tree']} | {r['files']} | {r['lines']:,} | {times} "
-              f"| {r['screened'] / max(r['ast'], 1e-9):.1f} | {f8 or 0:.2f} | {f8tl or 0:.2f} | {ratio} "
-              f"| {r.get('torchfix', 0) or '-'} | {'yes' if r['same'] else 'NO'} ({r['findings']}) |")  # fmt: skip
+              f"| {r['screened'] / max(r['ast'], 1e-9):.1f} | {f8} | {f8tl} | {ratio} "
+              f"| {_seconds(r.get('torchfix'))} | {_times(r.get('torchfix'), r['screened'])} "
+              f"| {'yes' if r['same'] else 'NO'} ({r['findings']}) |")  # fmt: skip
     sys.stdout.flush()
+
+
+def _seconds(cpu):
+    return "-" if cpu is None else f"{cpu:.2f}"
+
+
+def _times(cpu, torchlint_cpu):
+    """`x TorchFix`: TorchFix's CPU over torchlint's (with screens)."""
+    return "-" if cpu is None else f"{cpu / max(torchlint_cpu, 1e-9):.0f}x"
 
 
 if __name__ == "__main__":

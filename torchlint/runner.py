@@ -253,11 +253,18 @@ def _small_run(paths: Sequence[str]) -> bool:
     return True
 
 
-def _run(job: Job, paths: Sequence[str], jobs: Optional[int] = None) -> List[FileResult]:
+def worker_count(paths: Sequence[str], jobs: Optional[int] = None) -> int:
+    """How many worker processes lint `paths` (`-j`; None: one per CPU).  A small run gets one (still
+    supervised): starting more workers and shipping results back would cost more than they save."""
     jobs = jobs or os.cpu_count() or 1
     jobs = min(jobs, max(1, len(paths) // 4))  # processes only pay off with several files each
     if jobs > 1 and _small_run(paths):
-        jobs = 1  # worker start-up and result transfer would cost more than they save
+        jobs = 1
+    return jobs
+
+
+def _run(job: Job, paths: Sequence[str], jobs: Optional[int] = None) -> List[FileResult]:
+    jobs = worker_count(paths, jobs)
     if not paths:
         results: List[FileResult] = []
     elif jobs <= 1 and not supervisor.CAN_FORK:

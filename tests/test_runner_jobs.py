@@ -1,0 +1,57 @@
+"""`-j`: how many worker processes a run gets (runner.worker_count), and a small run stays supervised."""
+
+from __future__ import annotations
+
+import pytest
+
+from torchlint import runner, supervisor
+
+
+def _files(tmp_path, count, size=100):
+    paths = []
+    for index in range(count):
+        path = tmp_path / f"m{index}.py"
+        path.write_text("x = 1\n" * (size // 6))
+        paths.append(str(path))
+    return paths
+
+
+def test_small_runs_get_one_worker_whatever_j_says(tmp_path):
+    few = _files(tmp_path, runner.SMALL_RUN_FILES)
+    assert runner.worker_count(few, 8) == 1
+    assert runner.worker_count(few, None) == 1
+
+
+def test_many_small_files_under_the_size_limit_get_one_worker(tmp_path):
+    many = _files(tmp_path, runner.SMALL_RUN_FILES + 30, size=1000)  # 80 files, 80 kB
+    assert runner.worker_count(many, 4) == 1
+
+
+def test_large_runs_get_the_workers_asked_for(tmp_path):
+    large = _files(tmp_path, runner.SMALL_RUN_FILES + 30, size=runner.SMALL_RUN_BYTES // 40)
+    assert runner.worker_count(large, 4) == 4
+    assert runner.worker_count(large, 1) == 1
+    assert runner.worker_count(large[:12], 8) == 1  # small by count
+    assert runner.worker_count(large, 100) == len(large) // 4  # at least four files per worker
+
+
+def test_missing_files_count_as_empty(tmp_path):
+    paths = [str(tmp_path / f"gone{i}.py") for i in range(runner.SMALL_RUN_FILES + 1)]
+    assert runner.worker_count(paths, 4) == 1
+
+
+@pytest.mark.skipif(not supervisor.CAN_FORK, reason="small runs are supervised where fork exists")
+def test_a_small_run_is_still_supervised(tmp_path, monkeypatch):
+    """One worker, watched by the parent: a crash there costs one file, not the run."""
+    seen = {}
+    real = supervisor.supervised_map
+
+    def spy(fn, arg, items, workers, *rest, **kwargs):
+        seen["workers"] = workers
+        return real(fn, arg, items, workers, *rest, **kwargs)
+
+    monkeypatch.setattr(supervisor, "supervised_map", spy)
+    paths = _files(tmp_path, 3)
+    results = runner.run(runner.Job(rule_codes=("TL802",)), paths, jobs=8)
+    assert seen["workers"] == 1
+    assert [r.path for r in results] == sorted(paths)
