@@ -447,3 +447,36 @@ def test_tl602_screen_needs_an_eval_call_a_training_step_and_a_trained_model():
                     train_one_epoch(model, loader, optimizer)
                     evaluate(model, loader)
         """), imports
+
+
+def test_tl203_screen_needs_a_typable_single_argument_and_a_numpy_origin():
+    _rejected("TL203", """
+        import numpy as np
+        import torch
+
+        def make(model, values, kwargs):
+            a = torch.tensor([1.0, 2.0])
+            b = torch.as_tensor(values, dtype=torch.float32)
+            c = torch.tensor(*values)
+            d = torch.from_numpy(values, **kwargs)
+            return model(a), model(b), model(c), model(d), np.pi
+    """)
+    _rejected("TL203", """
+        import torch
+
+        def make(model, values):
+            return model(torch.from_numpy(values))  # no numpy import, no astype: no proven float64
+    """)
+    assert _admitted("TL203", """
+        import numpy as np
+        import torch
+
+        def make(model):
+            return model(torch.from_numpy(-np.random.rand(3, 4)))
+    """)
+    assert _admitted("TL203", """
+        import torch
+
+        def make(model, values):
+            return model(torch.tensor(values.astype(float) * 2))
+    """)

@@ -20,6 +20,7 @@ from torchlint.analysis.words import _EVAL_WORDS, eval_role_name, words
 from torchlint.screens import (
     Facts,
     eval_forward_possible,
+    float64_conversion_possible,
     forward_build_possible,
     names_of,
     nn_class_terminals,
@@ -191,7 +192,14 @@ def tl201(facts: Facts) -> bool:
 
 @screen("TL203")
 def tl203(facts: Facts) -> bool:
-    return facts.calls(names_of(*CONVERTERS))  # a torch.from_numpy/tensor/as_tensor call
+    # A torch.from_numpy/tensor/as_tensor call of one typable argument (no dtype), and a float64
+    # array to convert: `array_dtype` proves float64 only from numpy-qualified calls (an import naming
+    # numpy) or `.astype(...)`.
+    if not facts.calls(names_of(*CONVERTERS)):
+        return False
+    if "numpy" not in facts.idents and "astype" not in facts.attr_calls:
+        return False
+    return float64_conversion_possible(facts, set(names_of(*CONVERTERS)))
 
 
 @screen("TL204")

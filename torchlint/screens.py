@@ -702,6 +702,36 @@ def _says_optimizer(receiver: ast.AST) -> bool:
     return "opt" in spelled or "scaler" in spelled
 
 
+def float64_conversion_possible(facts: Facts, converters: Set[str]) -> bool:
+    """TL203's `float64_conversion`, in a second pass: a call of one of `converters` (terminals,
+    aliases expanded) with exactly one positional argument, no `*`/`**` and no `dtype=`, whose
+    argument is something `array_dtype` can type (a call, subscript, attribute, name, negation or
+    arithmetic -- not a literal such as `torch.tensor([1.0, 2.0])`)."""
+    if "tl203" in facts._memo:
+        return facts._memo["tl203"]  # type: ignore[return-value]
+    wanted = facts.expand(converters)
+    typed = (ast.Call, ast.Subscript, ast.Attribute, ast.Name, ast.UnaryOp, ast.BinOp)
+    possible = False
+    for node in ast.walk(facts.tree):
+        if type(node) is not ast.Call or _terminal(node.func) not in wanted:
+            continue
+        if len(node.args) != 1 or type(node.args[0]) is ast.Starred:
+            continue
+        if any(k.arg is None or k.arg == "dtype" for k in node.keywords):
+            continue
+        data = node.args[0]
+        kind = type(data)
+        if kind is ast.UnaryOp and type(data.op) is not ast.USub:
+            continue
+        if kind is ast.BinOp and type(data.op) not in (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow):
+            continue
+        if kind in typed:
+            possible = True
+            break
+    facts._memo["tl203"] = possible
+    return possible
+
+
 def words_in_spans(facts: Facts, spans: Iterable[Tuple[int, int]], wanted: Set[str], split) -> bool:
     """Does the text of any line span hold one of `wanted` as a word (`split`: modes.words)?"""
     for text in facts.spans_text(spans):
