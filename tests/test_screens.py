@@ -480,3 +480,33 @@ def test_tl203_screen_needs_a_typable_single_argument_and_a_numpy_origin():
         def make(model, values):
             return model(torch.tensor(values.astype(float) * 2))
     """)
+
+
+def test_tl202_screen_reads_the_dataloader_call_itself():
+    from torchlint import rule_screens
+    from torchlint.analysis import samplers
+
+    assert rule_screens.DATALOADER == samplers.DATALOADER
+    _rejected("TL202", """
+        import torch
+        from torch.utils.data import DataLoader, DistributedSampler
+
+        def loaders(ds, args, kwargs, distributed):
+            sampler = DistributedSampler(ds) if distributed else None
+            a = DataLoader(ds, batch_size=8, shuffle=sampler is None, sampler=sampler)
+            b = DataLoader(ds, 8, True, None)
+            c = DataLoader(ds, *args, shuffle=True)
+            d = DataLoader(ds, shuffle=True, **kwargs)
+            return a, b, c, d
+    """)
+    for call in ("DataLoader(ds, shuffle=True, sampler=sampler)", "DataLoader(ds, 8, True, sampler)",
+                 "Loader(ds, 8, True, None, batch_sampler)", "L(ds, batch_sampler=sampler, shuffle=True)"):
+        assert _admitted("TL202", f"""
+            from torch.utils.data import DataLoader as L, DistributedSampler
+
+            class Loader(L):
+                pass
+
+            def make(ds, sampler):
+                return {call}
+        """), call

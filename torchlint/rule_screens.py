@@ -24,6 +24,7 @@ from torchlint.screens import (
     forward_build_possible,
     names_of,
     nn_class_terminals,
+    shuffle_with_sampler_possible,
     terminals,
     trained_model_possible,
     view_of_permuted_possible,
@@ -188,6 +189,16 @@ def tl103(facts: Facts) -> bool:
 @screen("TL201")
 def tl201(facts: Facts) -> bool:
     return facts.loops > 0  # an epoch loop in this file (its loader may come from anywhere)
+
+
+@screen("TL202")
+def tl202(facts: Facts) -> bool:
+    # `DataLoader(..., shuffle=True, sampler=<not None>)` (or `batch_sampler=`), spelled in one call of
+    # a DataLoader or of a class of this file (a subclass of it).
+    return shuffle_with_sampler_possible(facts, set(names_of(DATALOADER)) | facts.classes)
+
+
+DATALOADER = "torch.utils.data.DataLoader"  # TL202 (= analysis/samplers.py DATALOADER)
 
 
 @screen("TL203")

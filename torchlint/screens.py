@@ -732,6 +732,47 @@ def float64_conversion_possible(facts: Facts, converters: Set[str]) -> bool:
     return possible
 
 
+def shuffle_with_sampler_possible(facts: Facts, loaders: Set[str]) -> bool:
+    """TL202's `shuffle_conflict`, in a second pass: a call of one of `loaders` (terminals, aliases
+    expanded) with `shuffle` a literal True (by keyword, or third positional before any `*args`) and a
+    `sampler`/`batch_sampler` argument (keyword, or fourth/fifth positional) that is not a literal None."""
+    if "tl202" in facts._memo:
+        return facts._memo["tl202"]  # type: ignore[return-value]
+    wanted = facts.expand(loaders)
+    positions = {"shuffle": 2, "sampler": 3, "batch_sampler": 4}  # = analysis/samplers.py LOADER_SLOTS
+
+    def argument(call: ast.Call, keyword: str) -> Optional[ast.AST]:
+        for given in call.keywords:
+            if given.arg == keyword:
+                return given.value
+        index = 0
+        for arg in call.args:
+            if type(arg) is ast.Starred:
+                return None  # later positions are unknown
+            if index == positions[keyword]:
+                return arg
+            index += 1
+        return None
+
+    def constant(node: Optional[ast.AST], value) -> bool:
+        return type(node) is ast.Constant and node.value is value
+
+    possible = False
+    for node in ast.walk(facts.tree):
+        if type(node) is not ast.Call or _terminal(node.func) not in wanted:
+            continue
+        if not constant(argument(node, "shuffle"), True):
+            continue
+        for option in ("sampler", "batch_sampler"):
+            given = argument(node, option)
+            if given is not None and not constant(given, None):
+                possible = True
+        if possible:
+            break
+    facts._memo["tl202"] = possible
+    return possible
+
+
 def words_in_spans(facts: Facts, spans: Iterable[Tuple[int, int]], wanted: Set[str], split) -> bool:
     """Does the text of any line span hold one of `wanted` as a word (`split`: modes.words)?"""
     for text in facts.spans_text(spans):
