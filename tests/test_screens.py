@@ -510,3 +510,28 @@ def test_tl202_screen_reads_the_dataloader_call_itself():
             def make(ds, sampler):
                 return {call}
         """), call
+
+
+def test_tl501_screen_needs_a_wrapper_here_or_a_first_party_value_scripted():
+    _rejected("TL501", """
+        import torch
+        from models import build
+
+        def make():
+            return torch.nn.Linear(2, 2)
+
+        def export(path):
+            net = make()
+            built = build()
+            return torch.jit.script(net), torch.jit.trace(torch.nn.Linear(2, 2), torch.zeros(1, 2)), built
+    """)
+    for body in ("return torch.jit.script(build())", "m = build(); return torch.jit.script(m)",
+                 "return torch.jit.script(models.wrapped)", "return torch.jit.trace(func=wrapped, example_inputs=x)"):
+        assert _admitted("TL501", f"""
+            import torch
+            import models
+            from models import build, wrapped
+
+            def export(x):
+                {body}
+        """), body

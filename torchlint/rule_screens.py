@@ -24,6 +24,7 @@ from torchlint.screens import (
     forward_build_possible,
     names_of,
     nn_class_terminals,
+    scripted_import_possible,
     shuffle_with_sampler_possible,
     terminals,
     trained_model_possible,
@@ -262,7 +263,15 @@ def tl405(facts: Facts) -> bool:
 
 @screen("TL501")
 def tl501(facts: Facts) -> bool:
-    return facts.calls(names_of(*_JIT_ENTRY_POINTS))  # every finding is a torch.jit.script/trace call's argument
+    # Every finding is a torch.jit.script/trace call's argument that is a DataParallel/DDP construction
+    # here (the wrapper's name is spelled in this file) or another first-party file's wrapper, reached
+    # through an imported name or a call of an imported function (`Project.wrapper_value`).
+    if not facts.calls(names_of(*_JIT_ENTRY_POINTS)):
+        return False
+    if facts.mentions(names_of(*_WRAPPERS)):
+        return True
+    roots, any_root = _first_party_roots(facts, _TORCH_AND_STDLIB)
+    return any_root or (bool(roots) and scripted_import_possible(facts, set(names_of(*_JIT_ENTRY_POINTS)), roots))
 
 
 @screen("TL502")

@@ -773,6 +773,53 @@ def shuffle_with_sampler_possible(facts: Facts, loaders: Set[str]) -> bool:
     return possible
 
 
+def scripted_import_possible(facts: Facts, entry_points: Set[str], roots: Set[str]) -> bool:
+    """TL501's cross-file question (`direct_evidence` with `Project.wrapper_value`), in a second pass:
+    is the module argument of a call of one of `entry_points` (terminals, aliases expanded; keyword
+    obj/func/mod or the first positional) a dotted name or call rooted at one of `roots` (import
+    bindings), or a name assigned such a value in its scope, or `<x>.<attr>` with `<y>.<attr>` assigned
+    one anywhere in the file?"""
+    wanted = facts.expand(entry_points)
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    targets: List[Tuple[ast.AST, int]] = []  # (module argument, its scope)
+    assigned: Dict[Tuple[int, str], bool] = {}  # (scope, name) -> some value rooted at `roots`
+    attributes: Set[str] = set()  # `<y>.<attr> = <rooted value>`: attr
+
+    def rooted(value: ast.AST) -> bool:
+        if type(value) is ast.Call:
+            value = value.func
+        return _dotted_root(value) in roots
+
+    stack: List[tuple] = [(facts.tree, id(facts.tree))]
+    while stack:
+        node, scope = stack.pop()
+        kind = type(node)
+        if kind is ast.Call and _terminal(node.func) in wanted:
+            given = [k.value for k in node.keywords if k.arg in ("obj", "func", "mod")]
+            if not given and node.args and type(node.args[0]) is not ast.Starred:
+                given = [node.args[0]]
+            targets.extend((g, scope) for g in given)
+        elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.NamedExpr:
+            value = node.value
+            if value is not None and rooted(value):
+                for target in node.targets if kind is ast.Assign else [node.target]:
+                    if type(target) is ast.Name:
+                        assigned[(scope, target.id)] = True
+                    elif type(target) is ast.Attribute:
+                        attributes.add(target.attr)
+        elif kind in scopes:
+            scope = id(node)
+        stack.extend((child, scope) for child in ast.iter_child_nodes(node))
+    for target, scope in targets:
+        if rooted(target):
+            return True
+        if type(target) is ast.Name and assigned.get((scope, target.id)):
+            return True
+        if type(target) is ast.Attribute and target.attr in attributes:
+            return True
+    return False
+
+
 def words_in_spans(facts: Facts, spans: Iterable[Tuple[int, int]], wanted: Set[str], split) -> bool:
     """Does the text of any line span hold one of `wanted` as a word (`split`: modes.words)?"""
     for text in facts.spans_text(spans):
