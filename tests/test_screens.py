@@ -535,3 +535,30 @@ def test_tl501_screen_needs_a_wrapper_here_or_a_first_party_value_scripted():
             def export(x):
                 {body}
         """), body
+
+
+def test_tl703_screen_needs_the_variable_set_and_a_cuda_initialiser():
+    _rejected("TL703", """
+        import os
+        import torch
+
+        print(os.environ.get("CUDA_VISIBLE_DEVICES"))  # read, not set
+        x = torch.zeros(3, device="cuda")
+    """)
+    _rejected("TL703", """
+        import os
+
+        # no cuda call at all (the text pre-check's "cuda" is in this comment and the variable)
+        os.environ["CUDA_VISIBLE_DEVICES"] = "0"
+    """)
+    for setter in ('os.environ["CUDA_VISIBLE_DEVICES"] = "0"', 'os.putenv("CUDA_VISIBLE_DEVICES", "0")',
+                   'os.environ.setdefault("CUDA_VISIBLE_DEVICES", "0")', 'os.environ.update(CUDA_VISIBLE_DEVICES="0")',
+                   'os.environ.update({"CUDA_VISIBLE_DEVICES": "0"})'):
+        for initialiser in ("torch.cuda.set_device(0)", 'x = torch.ones(2).to("cuda:0")'):
+            assert _admitted("TL703", f"""
+                import os
+                import torch
+
+                {initialiser}
+                {setter}
+            """), (setter, initialiser)

@@ -29,6 +29,7 @@ from torchlint.screens import (
     terminals,
     trained_model_possible,
     view_of_permuted_possible,
+    visible_devices_too_late_possible,
     words_in_spans,
 )
 
@@ -333,6 +334,12 @@ def tl701(facts: Facts) -> bool:
 def tl702(facts: Facts) -> bool:
     # Both flags assigned as attributes (`cudnn.benchmark = ...`, `cudnn.deterministic = ...`).
     return facts.mentions(names_of(BENCHMARK)) and facts.mentions(names_of(DETERMINISTIC))
+
+
+@screen("TL703")
+def tl703(facts: Facts) -> bool:
+    # `CUDA_VISIBLE_DEVICES` set in the code, and something that may initialise CUDA before it.
+    return visible_devices_too_late_possible(facts)
 
 
 @screen("TL801")

@@ -820,6 +820,40 @@ def scripted_import_possible(facts: Facts, entry_points: Set[str], roots: Set[st
     return False
 
 
+def visible_devices_too_late_possible(facts: Facts) -> bool:
+    """TL703's question, in a second pass: does the code set `CUDA_VISIBLE_DEVICES` (`<x>["..."] = ...`,
+    `putenv`/`setdefault("...", ...)`, `update(...)` naming it by keyword or dict key), and may something
+    initialise CUDA (a `cuda` identifier: `torch.cuda.*`, `.cuda()`; or a "cuda..." string for
+    `.to("cuda")`/`device="cuda"`)?"""
+    if "tl703" in facts._memo:
+        return facts._memo["tl703"]  # type: ignore[return-value]
+    variable = "CUDA_VISIBLE_DEVICES"
+
+    def named(node: ast.AST) -> bool:
+        return type(node) is ast.Constant and node.value == variable
+
+    sets = False
+    cuda = "cuda" in facts.idents
+    for node in ast.walk(facts.tree):
+        kind = type(node)
+        if kind is ast.Assign and not sets:
+            sets = any(type(t) is ast.Subscript and named(t.slice) for t in node.targets)
+        elif kind is ast.Call and not sets:
+            term = _terminal(node.func)
+            if term in ("putenv", "setdefault"):
+                sets = bool(node.args) and named(node.args[0])
+            elif term == "update":
+                sets = any(k.arg == variable for k in node.keywords) or any(
+                    type(a) is ast.Dict and any(k is not None and named(k) for k in a.keys) for a in node.args)
+        elif kind is ast.Constant and not cuda:
+            cuda = type(node.value) is str and node.value.split(":", 1)[0] == "cuda"
+        if sets and cuda:
+            break
+    possible = sets and cuda
+    facts._memo["tl703"] = possible
+    return possible
+
+
 def words_in_spans(facts: Facts, spans: Iterable[Tuple[int, int]], wanted: Set[str], split) -> bool:
     """Does the text of any line span hold one of `wanted` as a word (`split`: modes.words)?"""
     for text in facts.spans_text(spans):
