@@ -145,6 +145,7 @@ class Project:
         self._lookups: Dict[Tuple[str, str], Tuple[Optional[Symbol], Dict[str, Optional[str]]]] = {}
         self._tables: Dict[str, Optional[dict]] = {}  # bindings of modules not (yet) summarised
         self._parsed: Dict[str, object] = {}  # their parses, kept for a summary asked for later
+        self._trees: Dict[str, Tuple[str, object]] = {}  # their text and Python `ast` (the names' parse), reused
         self._listed: Dict[str, Optional[List[str]]] = {}  # root -> its Python files (the caller index)
         self._texts: Dict[str, bytes] = {}  # their bytes, read once
         self._other_contexts: Dict[str, object] = {}  # files parsed for `context()`
@@ -233,7 +234,7 @@ class Project:
             cached = self.cache.get_summary(digest)
             if cached is not None:
                 return cached
-        ctx = self._parsed.pop(path, None) or _parse(path)
+        ctx = self._parsed.pop(path, None) or _parse(path, self._trees.pop(path, None))
         summary = _summarise_safely(ctx) if ctx is not None else None
         self.summarised += 1
         if summary is not None and self.cache is not None:
@@ -267,10 +268,17 @@ class Project:
                 return names
         from torchlint.source import SourceError, read_source
 
+        tree = text = None
         try:
-            table = S.names_table_of_source(read_source(path).text)  # Python's parser: a tenth of libcst's
+            text = read_source(path).text
+            tree = S.python_tree(text)  # Python's parser: a tenth of libcst's
+            table = S.names_table_of_tree(tree) if tree is not None else None
         except (SourceError, Exception):  # a table is an optimisation of what rules may see: never an error
             table = None
+        if table is not None:
+            if len(self._trees) >= _MAX_PARSED:
+                self._trees.pop(next(iter(self._trees)))
+            self._trees[path] = (text, tree)  # a summary asked for later reads its statement lines here
         if table is None:
             ctx = _parse(path)
             if ctx is None:
@@ -929,15 +937,19 @@ class Project:
         return bound
 
 
-def _parse(path: str):
-    """A FileContext for a module file, or None (unreadable, unparsable: unknown, never an error)."""
+def _parse(path: str, kept: Optional[Tuple[str, object]] = None):
+    """A FileContext for a module file, or None (unreadable, unparsable: unknown, never an error).
+    `kept`: (text, Python `ast` of it) from the names' parse: the summary's lines read that tree."""
     from torchlint.context import FileContext
     from torchlint.engine import ParseFailure, parse
     from torchlint.source import SourceError, read_source
 
     try:
         text = read_source(path).text
-        return FileContext(path, text, parse(text))
+        ctx = FileContext(path, text, parse(text))
+        if kept is not None and kept[0] == text:  # the file did not change in between
+            ctx.python_tree = kept[1]
+        return ctx
     except (SourceError, ParseFailure, RecursionError):
         return None
     except Exception:

@@ -250,12 +250,24 @@ def _names_table(ctx) -> dict:
 def names_table_of_source(text: str) -> Optional[dict]:
     """`names_table` from Python's own parser (a tenth of libcst's time): the same bindings, for
     modules whose names are looked up but whose full summary is never needed.  None if unparsable."""
+    tree = python_tree(text)
+    return names_table_of_tree(tree) if tree is not None else None
+
+
+def python_tree(text: str):
+    """Python's `ast` of a module's text, or None if Python cannot parse it."""
     import ast
 
     try:
-        tree = ast.parse(text)
+        return ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+def names_table_of_tree(tree) -> dict:
+    """`names_table_of_source` of an already parsed module (Python's `ast.Module`)."""
+    import ast
+
     table = {"names": {}, "stars": [], "all": None}
     names: Dict[str, list] = table["names"]
     values: Dict[str, list] = {}
