@@ -28,7 +28,7 @@ def _program_files():
 
 
 def _every_node(ctx: FileContext):
-    return [node for nodes in ctx._by_type.values() for node in nodes]
+    return list(ctx.all_nodes())
 
 
 def _same_as_module_pass(source: str, every_node: bool = True):

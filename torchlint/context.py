@@ -1,10 +1,11 @@
 """One parsed file, indexed once, shared by every rule.
 
 The engine walks the libcst tree a single time, recording each node's parent, its
-pre-order number (source order) and a per-type index; rules then ask questions
-("every Call", "the function around this node", "what does `nn.Conv2d` name?")
-instead of walking the tree again.  Positions are not computed here: they cost a
-full code-generation pass, so the engine computes them only for files with findings.
+pre-order number (source order) and, for the node types rules ask for (`INDEXED`), a
+per-type index; rules then ask questions ("every Call", "the function around this
+node", "what does `nn.Conv2d` name?") instead of walking the tree again.  A type no rule
+was known to ask for is collected on its first request (one more walk, all such types at
+once).  Positions are not computed here: the engine computes them only for findings.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import functools
+import operator
 from collections import defaultdict
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Type, TypeVar
 
@@ -28,12 +30,30 @@ _TRIVIA_FIELDS = {
     "footer", "lines_after_decorators", "equal", "colon", "dot", "star", "newline",
     "asynchronous", "default_indent", "default_newline", "encoding", "has_trailing_newline",
     "first_line", "empty_lines", "indent", "operator", "star_arg", "star_tok",
+    "lbracket", "rbracket", "lbrace", "rbrace",
 }  # fmt: skip
 _child_fields_cache: Dict[type, Tuple[str, ...]] = {}
+
+# The node types rules and analyses ask for by type (`nodes`, `walk`), and every statement type
+# (the module summary reads them all).  Others are collected on first request (`_collect_rest`).
+INDEXED = frozenset(
+    {
+        cst.Annotation, cst.AnnAssign, cst.Arg, cst.AsName, cst.Assign, cst.Attribute, cst.Await,
+        cst.BinaryOperation, cst.Call, cst.ClassDef, cst.CompFor, cst.Decorator, cst.Del, cst.FunctionDef,
+        cst.Global, cst.Import, cst.ImportFrom, cst.Lambda, cst.Name, cst.NamedExpr, cst.Nonlocal, cst.Param,
+        cst.Return, cst.Subscript, cst.With, cst.WithItem, cst.Yield, cst.For, cst.While, cst.If, cst.Try,
+        cst.SimpleStatementLine, cst.IndentedBlock, cst.SimpleString,
+    }
+    | {t for t in vars(cst).values() if isinstance(t, type) and issubclass(t, (cst.BaseSmallStatement,
+                                                                                cst.BaseCompoundStatement))}
+)  # fmt: skip
+# Node types whose only walked field is a string: nothing below them to walk.
+LEAVES = frozenset({cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.FormattedStringText})
 
 SCOPE_TYPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)
 NESTED_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _ORDERS = object()  # key of the per-type order lists in the per-file cache
+_UNKNOWN = object()
 
 
 def _child_fields(node_type: type) -> Tuple[str, ...]:
@@ -51,6 +71,23 @@ def _child_fields(node_type: type) -> Tuple[str, ...]:
 @functools.cache
 def _child_fields_reversed(node_type: type) -> Tuple[str, ...]:
     return tuple(reversed(_child_fields(node_type)))
+
+
+_getters: Dict[type, Optional[object]] = {}
+
+
+def _children_getter(node_type: type):
+    """A function: node -> its walked fields' values, last field first (None: no such fields)."""
+    names = _child_fields_reversed(node_type)
+    if node_type in LEAVES or not names:
+        getter = None
+    elif len(names) == 1:
+        one = operator.attrgetter(names[0])
+        getter = lambda node: (one(node),)  # noqa: E731
+    else:
+        getter = operator.attrgetter(*names)
+    _getters[node_type] = getter
+    return getter
 
 
 @functools.cache
@@ -85,13 +122,14 @@ class FileContext:
         self.module = module
         self._parent: Dict[int, Optional[cst.CSTNode]] = {}
         self._order: Dict[int, int] = {}
-        self._by_type: Dict[type, List[cst.CSTNode]] = defaultdict(list)
+        self._by_type: Dict[type, List[cst.CSTNode]] = {}
         self.names = NameResolver()
         self._index()
         self._collect_bindings()
         self.names.finish()
         self._cache: Dict[object, object] = {}
         self._nearest_memo: Dict[object, Dict[int, Optional[cst.CSTNode]]] = {}  # node_types -> id -> ancestor
+        self._ends: Dict[int, int] = {}  # id -> pre-order number of the subtree's last node
         # The project model (torchlint.analysis.project.Project) when the file is linted as part of
         # one; None for a lone text.  Rules ask it about other files, never read them themselves.
         self.project = None
@@ -100,30 +138,71 @@ class FileContext:
     def _index(self) -> None:
         parent_of = self._parent
         order_of = self._order
-        by_type = self._by_type
+        lists = self._by_type
+        for node_type in INDEXED:
+            lists[node_type] = []
+        find_list = lists.get
+        getters = _getters
         is_node = _is_node_type
-        stack: List[cst.CSTNode] = [self.module]
-        parent_of[id(self.module)] = None
+        leaves = LEAVES
+        stack: List[Tuple[cst.CSTNode, Optional[cst.CSTNode]]] = [(self.module, None)]
+        pop, push = stack.pop, stack.append
         counter = 0
         while stack:
-            node = stack.pop()
-            order_of[id(node)] = counter
+            node, parent = pop()
+            key = id(node)
+            parent_of[key] = parent
+            order_of[key] = counter
             counter += 1
             node_type = type(node)
-            by_type[node_type].append(node)
+            found = find_list(node_type)
+            if found is not None:
+                found.append(node)
+            if node_type in leaves:
+                continue
+            getter = getters[node_type] if node_type in getters else _children_getter(node_type)
+            if getter is None:
+                continue
             # Children are pushed last-first so that they pop in source order.
-            for name in _child_fields_reversed(node_type):
-                value = getattr(node, name)
+            for value in getter(node):
                 value_type = type(value)
                 if value_type is tuple or value_type is list:
                     for item in reversed(value):
                         if is_node(type(item)):
-                            parent_of[id(item)] = node
-                            stack.append(item)
+                            push((item, node))
                 elif is_node(value_type):
-                    parent_of[id(value)] = node
-                    stack.append(value)
+                    push((value, node))
         self._shares_nodes = counter != len(order_of)  # one node object at two places
+        self._complete = False  # are the types outside INDEXED collected too?
+
+    def _collect_rest(self) -> None:
+        """Collect the node types outside INDEXED (once, on the first request of one), in source order."""
+        self._complete = True
+        rest: Dict[type, List[cst.CSTNode]] = defaultdict(list)
+        for node in self._preorder():
+            if type(node) not in INDEXED:
+                rest[type(node)].append(node)
+        self._by_type.update(rest)
+
+    def _preorder(self) -> Iterator[cst.CSTNode]:
+        """Every node the index numbers, in its order (as `_index` walks)."""
+        stack: List[cst.CSTNode] = [self.module]
+        while stack:
+            node = stack.pop()
+            yield node
+            node_type = type(node)
+            getter = _getters[node_type] if node_type in _getters else _children_getter(node_type)
+            if getter is None:
+                continue
+            for value in getter(node):
+                if type(value) is tuple or type(value) is list:
+                    stack.extend(item for item in reversed(value) if _is_node_type(type(item)))
+                elif _is_node_type(type(value)):
+                    stack.append(value)
+
+    def all_nodes(self) -> Iterator[cst.CSTNode]:
+        """Every node of the file (walked fields only), in source order."""
+        return self._preorder()
 
     def _collect_bindings(self) -> None:
         names = self.names
@@ -162,7 +241,13 @@ class FileContext:
     # -- structure -----------------------------------------------------------
     def nodes(self, node_type: Type[N]) -> Sequence[N]:
         """Every node of exactly this type, in source order."""
-        return self._by_type.get(node_type, ())  # type: ignore[return-value]
+        found = self._by_type.get(node_type)
+        if found is None:
+            if self._complete:
+                return ()
+            self._collect_rest()
+            found = self._by_type.get(node_type, ())
+        return found  # type: ignore[return-value]
 
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         return self._parent.get(id(node))
@@ -178,11 +263,29 @@ class FileContext:
         return self._order[id(node)]
 
     def contains(self, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
-        return outer is inner or any(a is outer for a in self.ancestors(inner))
+        if outer is inner:
+            return True
+        if not self._shares_nodes:  # a subtree is one run of pre-order numbers
+            start, at = self._order.get(id(outer)), self._order.get(id(inner))
+            if start is not None and at is not None:
+                return start < at <= self._end(outer)
+        return any(a is outer for a in self.ancestors(inner))
+
+    def _end(self, node: cst.CSTNode) -> int:
+        """The pre-order number of the last node of `node`'s subtree (memoised)."""
+        end = self._ends.get(id(node))
+        if end is None:
+            end = self._ends[id(node)] = self._order[id(_last_descendant(node))]
+        return end
 
     def enclosing(self, node: cst.CSTNode, node_types, stop: Optional[cst.CSTNode] = None) -> Optional[cst.CSTNode]:
         """The nearest ancestor of one of `node_types`, looking no further up than `stop`."""
         if stop is None:
+            memo = self._nearest_memo.get(node_types)
+            if memo is not None:
+                found = memo.get(id(node), _UNKNOWN)
+                if found is not _UNKNOWN:
+                    return found
             return self._nearest(node, node_types)
         for ancestor in self.ancestors(node):
             if ancestor is stop:
@@ -231,7 +334,7 @@ class FileContext:
         if self._shares_nodes:
             yield from (n for n in self.nodes(node_type) if self.order(n) > start and self.contains(root, n))
             return
-        end = self.order(_last_descendant(root))
+        end = self._end(root)
         nodes = self.nodes(node_type)
         orders = self._cache.get((_ORDERS, node_type))
         if orders is None or len(orders) != len(nodes):

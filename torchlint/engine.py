@@ -208,6 +208,11 @@ class StatementPositions:
         except KeyError:
             return default
 
+    @property
+    def full_used(self) -> bool:
+        """Did some node need the whole module's pass?"""
+        return self._full is not None
+
     def full(self):
         """Every node's position, the whole module's pass (computed at most once)."""
         if self._full is None:
