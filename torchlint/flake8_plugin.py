@@ -14,6 +14,7 @@ and is not read here (one run, one configuration).
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 from typing import Iterator, List, Tuple
@@ -140,6 +141,7 @@ class TorchlintChecker:
             if worker is not None:
                 worker.close()
             worker = TorchlintChecker._worker = supervisor.ForkedWorker(_lint, self._all_rules())
+            atexit.register(worker.close)  # reaped when flake8 exits, not left to init (its CPU is flake8's)
         how, value = worker.call((self.filename, source, codes), DEFAULT_TIMEOUT)
         if how == "ok":
             return value
