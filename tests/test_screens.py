@@ -562,3 +562,42 @@ def test_tl703_screen_needs_the_variable_set_and_a_cuda_initialiser():
                 {initialiser}
                 {setter}
             """), (setter, initialiser)
+
+
+def test_tl101_screen_asks_the_project_which_imported_names_are_classes_of_other_files():
+    from torchlint.analysis.project import Project
+
+    folder = os.path.join(ROOT, "tests", "projects", "tl101_imported_layer")
+    path = os.path.join(folder, "net.py")
+    project = Project.for_paths([folder])
+    rule = registry.all_rules()["TL101"]
+
+    def fires(source, given=project):
+        return [r.code for r in screen_rules(source, [rule], path=path, project=given)] == ["TL101"]
+
+    with open(path, encoding="utf-8") as handle:
+        real = handle.read()
+    assert fires(real)  # `ConvBlock(8)`, `blocks.ConvBlock(8)`: classes of models/blocks.py
+    quiet = textwrap.dedent("""
+        import torch
+        from torch import nn
+
+        import models.blocks as blocks
+        from models.blocks import ConvBlock
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.head = ConvBlock(8)
+
+            def forward(self, x):
+                return torch.relu(blocks.missing(self.head(x)))  # no class of another file is built here
+    """)
+    assert not fires(quiet)
+    engine.SCREENING = False
+    try:
+        assert not [f for f in lint_source(path, quiet, [rule], project) if f.code == "TL101"]
+    finally:
+        engine.SCREENING = True
+    assert not fires(real, given=None)  # no project: `class_of` is always None, only same-file classes count
+    assert [r.code for r in screen_rules(quiet, [rule])] == ["TL101"]  # not told: any first-party import counts

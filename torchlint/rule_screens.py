@@ -18,12 +18,14 @@ from typing import Callable, Dict, Set, Tuple
 from torchlint import tables
 from torchlint.analysis.words import _EVAL_WORDS, eval_role_name, words
 from torchlint.screens import (
+    UNKNOWN,
     Facts,
     eval_forward_possible,
     float64_conversion_possible,
     forward_build_possible,
     names_of,
     nn_class_terminals,
+    project_class_elsewhere,
     scripted_import_possible,
     shuffle_with_sampler_possible,
     terminals,
@@ -104,6 +106,9 @@ def tl101(facts: Facts) -> bool:
     if "forward" not in facts.method_names:
         return False
     built = facts.expand(nn_class_terminals() | facts.classes)
+    if facts.path is not None and facts.project is not UNKNOWN:
+        # The engine says which project the rules see: ask it whether a dotted name is another file's class.
+        return forward_build_possible(facts, built, cross=lambda spelled: project_class_elsewhere(facts, spelled))
     roots, any_root = _first_party_roots(facts)
     if not roots and not any_root and not any(
         (method == "forward" or method in facts.attrs) and not called.isdisjoint(built)

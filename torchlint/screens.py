@@ -25,6 +25,8 @@ import re
 from functools import cache
 from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
+UNKNOWN = object()  # Facts.project when the caller did not say which project the rules see
+
 # libcst rejects tab/space-mixed indentation that Python accepts (engine._describe_syntax_error):
 # such files are not screened, so their TL000 stays.
 _MIXED_INDENT = re.compile(r"^[ ]*\t|^\t+ ", re.MULTILINE)
@@ -36,7 +38,7 @@ class Facts:
     __slots__ = (
         "source", "idents", "attrs", "attr_calls", "name_calls", "method_calls", "direct_method_calls", "functions",
         "method_names", "classes", "loops", "for_iters", "aliases", "int_base_calls", "keywords", "_lines", "tree",
-        "_memo", "class_nodes", "call_roots",
+        "_memo", "class_nodes", "call_roots", "path", "project",
     )  # fmt: skip
 
     def __init__(self, source: str) -> None:
@@ -63,6 +65,11 @@ class Facts:
         self.tree: Optional[ast.AST] = None  # for screens that need a second, targeted look
         self._memo: Dict[str, object] = {}
         self.class_nodes: List[ast.ClassDef] = []
+        # The file's path and its analysis.project.Project when the caller knows them (the engine):
+        # screens of cross-file checks may then ask the project (module tables from Python's parser)
+        # instead of assuming any import may be first-party.  UNKNOWN: not told (flake8, tests).
+        self.path: Optional[str] = None
+        self.project: object = UNKNOWN
 
     def lines(self) -> List[str]:
         if self._lines is None:
@@ -244,8 +251,12 @@ def parse_facts(source: str, tree: Optional[ast.AST] = None) -> Optional[Facts]:
         return None
 
 
-def screen_rules(source: str, candidates: Sequence, facts: Optional[Facts] = None, tree=None) -> List:
-    """The candidates (rules that passed their text pre-check) whose screen fires on `source`."""
+def screen_rules(source: str, candidates: Sequence, facts: Optional[Facts] = None, tree=None,
+                 path: Optional[str] = None, project: object = None) -> List:
+    """The candidates (rules that passed their text pre-check) whose screen fires on `source`.
+
+    `path` and `project` (the Project the rules will see, None for none): when the caller passes a
+    path, screens of cross-file checks ask that project (see `Facts.path`)."""
     from torchlint.rule_screens import SCREENS
 
     if not any(rule.code in SCREENS or type(rule).screen is not _default_screen() for rule in candidates):
@@ -254,6 +265,8 @@ def screen_rules(source: str, candidates: Sequence, facts: Optional[Facts] = Non
         facts = parse_facts(source, tree)
     if facts is None:
         return list(candidates)
+    if path is not None:
+        facts.path, facts.project = path, project
     kept = []
     for rule in candidates:
         try:
@@ -486,13 +499,14 @@ def _may_have_call_sites(facts: Facts, function: str, owner: Optional[str], name
 
 
 def forward_build_possible(facts: Facts, built: Set[str], roots: FrozenSet[str] = frozenset(),
-                           any_root: bool = False) -> bool:
+                           any_root: bool = False, cross=None) -> bool:
     """TL101/TL102's question, in a second pass: does some class with `forward` call one of `built`
     (terminal names, aliases expanded) in its forward-only code -- `forward` and the methods reached
     only from it (analysis/modules.py `_compute_forward_only`; references from same-file base classes
     are ignored, which can only add methods)?  Or (the cross-file check) a dotted name (`X(...)`,
-    `a.b.X(...)`) whose root is one of `roots`, or any dotted name at all when `any_root`?"""
-    key = ("forward_build", frozenset(built), roots, any_root)
+    `a.b.X(...)`) whose root is one of `roots`, or any dotted name at all when `any_root`, or (given
+    `cross`, a predicate on the dotted name as spelled) one that `cross` accepts?"""
+    key = ("forward_build", frozenset(built), roots, any_root, cross is not None)
     if key in facts._memo:
         return facts._memo[key]  # type: ignore[return-value]
     functions = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -501,10 +515,19 @@ def forward_build_possible(facts: Facts, built: Set[str], roots: FrozenSet[str] 
     possible = False
     for class_def in facts.class_nodes:
         own = {stmt.name: stmt for stmt in class_def.body if type(stmt) in functions}
-        if "forward" not in own or (hot.isdisjoint(own) and not roots and not any_root):
+        if "forward" not in own or (hot.isdisjoint(own) and not roots and not any_root and cross is None):
             continue
-        called, called_roots = _forward_only_calls(class_def, own)
-        if not called.isdisjoint(built) or not called_roots.isdisjoint(roots) or (any_root and called_roots):
+        called, spelled = _forward_only_calls(class_def, own)
+        if not called.isdisjoint(built):
+            possible = True
+            break
+        if cross is not None:
+            if any(cross(name) for name in spelled):
+                possible = True
+                break
+            continue
+        called_roots = {name.split(".", 1)[0] for name in spelled}
+        if not called_roots.isdisjoint(roots) or (any_root and called_roots):
             possible = True
             break
     facts._memo[key] = possible
@@ -516,6 +539,18 @@ def _first_param(function) -> Optional[str]:
     return params[0].arg if params else None
 
 
+def _dotted(func: ast.AST) -> Optional[str]:
+    """`a.b.c` as spelled, None for anything but names and attributes of names (`f().g`)."""
+    parts = []
+    while type(func) is ast.Attribute:
+        parts.append(func.attr)
+        func = func.value
+    if type(func) is not ast.Name:
+        return None
+    parts.append(func.id)
+    return ".".join(reversed(parts))
+
+
 def _dotted_root(func: ast.AST) -> Optional[str]:
     """The root name of a dotted name (`a.b.c` -> `a`), None for anything else (`f().g`)."""
     while type(func) is ast.Attribute:
@@ -524,7 +559,7 @@ def _dotted_root(func: ast.AST) -> Optional[str]:
 
 
 def _forward_only_calls(class_def: ast.ClassDef, own: dict) -> Tuple[Set[str], Set[str]]:
-    """The terminals, and the roots of the dotted names, called in `class_def`'s forward-only code."""
+    """The terminals, and the dotted names as spelled, called in `class_def`'s forward-only code."""
     functions = (ast.FunctionDef, ast.AsyncFunctionDef)
     callers: Dict[str, Set[Optional[int]]] = {}
     # (node, name of `self` there (None: none), the method of class_def around it (None: none), in a class body)
@@ -565,7 +600,7 @@ def _forward_only_calls(class_def: ast.ClassDef, own: dict) -> Tuple[Set[str], S
                 reached[id(method)] = method
                 changed = True
     called: Set[str] = set()
-    roots: Set[str] = set()
+    spelled: Set[str] = set()
     for method in reached.values():
         pending = list(method.body)
         while pending:
@@ -577,11 +612,11 @@ def _forward_only_calls(class_def: ast.ClassDef, own: dict) -> Tuple[Set[str], S
                 term = _terminal(node.func)
                 if term is not None:
                     called.add(term)
-                    root = _dotted_root(node.func)
-                    if root is not None:
-                        roots.add(root)
+                    name = _dotted(node.func)
+                    if name is not None:
+                        spelled.add(name)
             pending.extend(ast.iter_child_nodes(node))
-    return called, roots
+    return called, spelled
 
 
 def view_of_permuted_possible(facts: Facts, methods: Set[str], properties: Set[str], functions: Set[str]) -> bool:
@@ -852,6 +887,79 @@ def visible_devices_too_late_possible(facts: Facts) -> bool:
     possible = sets and cuda
     facts._memo["tl703"] = possible
     return possible
+
+
+def project_class_elsewhere(facts: Facts, spelled: str) -> bool:
+    """Might `Project.class_of` find, for a call spelled `spelled` in this file, a class of ANOTHER
+    file (TL101's `_imported_class_owns_parameters`)?  Asked of `facts.project` (its module tables come
+    from Python's parser); this file's own bindings are read from `facts.tree`, the text being linted,
+    never from the disk.  True whenever the lookup cannot be mirrored exactly."""
+    memo = facts._memo.setdefault("project_class", {})
+    if spelled in memo:
+        return memo[spelled]  # type: ignore[index]
+    memo[spelled] = found = _project_class_elsewhere(facts, spelled)  # type: ignore[index]
+    return found
+
+
+def _project_class_elsewhere(facts: Facts, spelled: str) -> bool:
+    import os
+
+    project, path = facts.project, facts.path
+    if project is UNKNOWN or path is None:
+        return True
+    if project is None or not getattr(project, "enabled", False):
+        return False  # `project_of(ctx)` is EMPTY: `class_of` is always None
+    root, _, rest = spelled.partition(".")
+    bound, star = _import_bindings(facts)
+    table = _own_names_table(facts)
+    if table is None:
+        return True
+    binding = table["names"].get(root)
+    if root not in bound and not star and binding != ["def", "class"]:
+        return False  # `class_of`: not imported, no star import
+    try:
+        if binding is None:
+            if table["stars"] or os.path.basename(path) == "__init__.py":
+                return True  # through a star import or a submodule: not mirrored here
+            return False  # `lookup` finds nothing: `resolve` is None
+        symbol = project._follow(os.path.abspath(path), root, binding, 0)
+        for part in rest.split(".") if rest else ():
+            if symbol is None:
+                return False
+            symbol = project.attribute(symbol, part)
+    except Exception:
+        return True
+    if symbol is None or symbol.kind != "class":
+        return False
+    return os.path.abspath(symbol.path) != os.path.abspath(path)
+
+
+def _import_bindings(facts: Facts) -> Tuple[Set[str], bool]:
+    """`ctx.import_bindings()` from Python's tree: the names imports anywhere bind, and a star import."""
+    if "import_bindings" not in facts._memo:
+        bound: Set[str] = set()
+        star = False
+        for node in ast.walk(facts.tree):
+            kind = type(node)
+            if kind is ast.Import or kind is ast.ImportFrom:
+                for alias in node.names:
+                    if alias.name == "*":
+                        star = True
+                    else:
+                        bound.add(alias.asname or alias.name.split(".", 1)[0])
+        facts._memo["import_bindings"] = (bound, star)
+    return facts._memo["import_bindings"]  # type: ignore[return-value]
+
+
+def _own_names_table(facts: Facts) -> Optional[dict]:
+    if "names_table" not in facts._memo:
+        try:
+            from torchlint.analysis.summaries import names_table_of_tree
+
+            facts._memo["names_table"] = names_table_of_tree(facts.tree)
+        except Exception:
+            facts._memo["names_table"] = None
+    return facts._memo["names_table"]  # type: ignore[return-value]
 
 
 def words_in_spans(facts: Facts, spans: Iterable[Tuple[int, int]], wanted: Set[str], split) -> bool:
