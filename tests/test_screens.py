@@ -160,7 +160,7 @@ def test_a_rule_without_screen_falls_back_to_its_text_precheck():
     rules = registry.select_rules(["ALL"])
     source = "import torch\n\nx = 1  # noqa: TL101\n"
     kept = screen_rules(source, engine.rules_for(source, rules))
-    assert [r.code for r in kept] == ["TL001"]  # TL001 has no screen: its text pre-check decides
+    assert [r.code for r in kept] == ["TL001"]  # TL101's text pre-check fails; TL001's screen sees a TL code
 
 
 def test_a_failing_screen_keeps_the_rule():
@@ -236,7 +236,8 @@ def test_every_screen_is_a_rules_and_rules_read_it():
     assert set(rule_screens.SCREENS) <= set(rules)
     facts = parse_facts("import torch\nx = int('7', 1)\n")
     assert rules["TL502"].screen(facts) and not rules["TL301"].screen(facts)
-    assert rules["TL001"].screen(facts)  # no entry: the text pre-check alone
+    unscreened = [code for code in rules if code not in rule_screens.SCREENS]
+    assert all(rules[code].screen(facts) for code in unscreened)  # no entry: the text pre-check alone
 
 
 def test_screens_names_agree_with_the_analyses():
@@ -601,3 +602,14 @@ def test_tl101_screen_asks_the_project_which_imported_names_are_classes_of_other
         engine.SCREENING = True
     assert not fires(real, given=None)  # no project: `class_of` is always None, only same-file classes count
     assert [r.code for r in screen_rules(quiet, [rule])] == ["TL101"]  # not told: any first-party import counts
+
+
+def test_tl001_screen_needs_a_tl_code_in_a_noqa_comment():
+    _rejected("TL001", """
+        import torch  # noqa: F401
+        x = 1  # noqa
+        y = 2  # noqa: TL000
+        z = 3  # noqa: TL001, TL301
+    """)
+    assert _admitted("TL001", "import torch\nx = 1  # noqa: E501, TL301\n")
+    assert _admitted("TL001", "import torch\nx = 1  # NOQA:TL9\n")  # an unknown code is reported too

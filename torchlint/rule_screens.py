@@ -97,7 +97,91 @@ def amp_table() -> dict:
     return tables.load("deprecated_apis")["amp"]
 
 
+# -- which qualified names the file's calls may spell ---------------------------------------------------
+def _dotted(node) -> str | None:
+    """`a.b.c` for a Name/Attribute chain of names (names.dotted_name's cases), else None."""
+    parts = []
+    while type(node) is ast.Attribute:
+        parts.append(node.attr)
+        node = node.value
+    if type(node) is not ast.Name:
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _call_names(facts: Facts) -> Set[str]:
+    """Every canonical qualified name a call of the file may spell, as names.NameResolver resolves a call's
+    function (imports anywhere in the file, absolute only; `X = a.b` aliases), over-approximated: a name
+    bound several ways may stand for each (the resolver gives up on it), aliases resolve to a fixpoint."""
+    if "_call_names" in facts._memo:
+        return facts._memo["_call_names"]  # type: ignore[return-value]
+    bound: Dict[str, Set[str]] = {}
+    aliases = []  # (name, dotted value)
+    calls = []
+    for node in ast.walk(facts.tree):
+        kind = type(node)
+        if kind is ast.Call:
+            spelled = _dotted(node.func)
+            if spelled is not None:
+                calls.append(spelled)
+        elif kind is ast.Import:
+            for alias in node.names:
+                if alias.asname:
+                    bound.setdefault(alias.asname, set()).add(alias.name)
+                else:  # `import torch.nn` binds `torch`
+                    root = alias.name.split(".", 1)[0]
+                    bound.setdefault(root, set()).add(root)
+        elif kind is ast.ImportFrom:
+            if node.level == 0 and node.module:
+                for alias in node.names:
+                    if alias.name != "*":
+                        bound.setdefault(alias.asname or alias.name, set()).add(f"{node.module}.{alias.name}")
+        elif kind is ast.Assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:
+            value = _dotted(node.value)
+            if value is not None:
+                aliases.append((node.targets[0].id, value))
+
+    def resolve(spelled: str) -> Set[str]:
+        root, _, rest = spelled.partition(".")
+        return {f"{b}.{rest}" if rest else b for b in bound.get(root, ())}
+
+    changed = bool(aliases)
+    while changed:
+        changed = False
+        for name, value in aliases:
+            found = resolve(value)
+            known = bound.setdefault(name, set())
+            if not found <= known:
+                known |= found
+                changed = True
+    names = {tables.canonical_name(full) for spelled in calls for full in resolve(spelled)}
+    facts._memo["_call_names"] = names
+    return names
+
+
+def _may_call(facts: Facts, *qualified: str) -> bool:
+    """May some call of the file spell one of these qualified names (ctx.is_name / ctx.call_name)?"""
+    return not _call_names(facts).isdisjoint(tables.canonical_name(q) for q in qualified)
+
+
 # -- the screens ----------------------------------------------------------------------------------
+@screen("TL001")
+def tl001(facts: Facts) -> bool:
+    # `noqa.unused_noqa` only judges `TL` codes (not TL000) listed in noqa comments that do not name
+    # TL001 itself; the same pattern over the whole text (strings too) can only admit more.
+    from torchlint.noqa import _LETTERS_CODE, _LINE_NOQA
+
+    for match in _LINE_NOQA.finditer(facts.source):
+        codes = match.group("codes")
+        if not codes:
+            continue
+        named = {c.upper() for c in _LETTERS_CODE.findall(codes)}
+        if "TL001" not in named and any(c.startswith("TL") and c != "TL000" for c in named):
+            return True
+    return False
+
+
 @screen("TL101")
 def tl101(facts: Facts) -> bool:
     # A module class with `forward`, and in its forward-only code (`forward`, or a non-dunder method
@@ -244,7 +328,7 @@ def tl301(facts: Facts) -> bool:
 
 @screen("TL401")
 def tl401(facts: Facts) -> bool:
-    return facts.calls(names_of(LOAD))
+    return facts.calls(names_of(LOAD)) and _may_call(facts, LOAD)  # every finding is a torch.load call
 
 
 @screen("TL402")
@@ -259,12 +343,13 @@ def tl403(facts: Facts) -> bool:
 
 @screen("TL404")
 def tl404(facts: Facts) -> bool:
-    return facts.calls(names_of("torch.save", "torch.load"))
+    # A torch.save (of a module) or a torch.load (used as a module).
+    return facts.calls(names_of("torch.save", "torch.load")) and _may_call(facts, "torch.save", "torch.load")
 
 
 @screen("TL405")
 def tl405(facts: Facts) -> bool:
-    return facts.calls(names_of("torch.save"))
+    return facts.calls(names_of("torch.save")) and _may_call(facts, "torch.save")  # the views a torch.save stores
 
 
 @screen("TL501")
@@ -282,7 +367,34 @@ def tl501(facts: Facts) -> bool:
 
 @screen("TL502")
 def tl502(facts: Facts) -> bool:
-    return facts.int_base_calls  # `int(x, base)`: two arguments
+    return facts.int_base_calls and _bad_int_base(facts)  # `int(x, base)`: two arguments
+
+
+def _bad_int_base(facts: Facts) -> bool:
+    """A call `int(x, B)` / `int(x, base=B)` (no `*`/`**`) whose B is an integer literal, signed or not,
+    outside 0 and 2..36 (rules/tl502's `bad_base`; `int` rebound or not)."""
+    for node in ast.walk(facts.tree):
+        if type(node) is not ast.Call or type(node.func) is not ast.Name or node.func.id != "int":
+            continue
+        args, keywords = node.args, node.keywords
+        if any(type(a) is ast.Starred for a in args) or any(k.arg is None for k in keywords):
+            continue
+        if len(args) == 2 and not keywords:
+            base = args[1]
+        elif len(args) == 1 and len(keywords) == 1 and keywords[0].arg == "base":
+            base = keywords[0].value
+        else:
+            continue
+        sign = 1
+        if type(base) is ast.UnaryOp and type(base.op) in (ast.USub, ast.UAdd):
+            sign = -1 if type(base.op) is ast.USub else 1
+            base = base.operand
+        if type(base) is not ast.Constant or type(base.value) is not int:
+            continue
+        value = sign * base.value
+        if value != 0 and not 2 <= value <= 36:
+            return True
+    return False
 
 
 @screen("TL503")
@@ -332,7 +444,7 @@ _AUTOGRAD = names_of("torch.autograd.grad", "torch.autograd.backward")
 
 @screen("TL701")
 def tl701(facts: Facts) -> bool:
-    return facts.calls(names_of(*CLOCKS))  # an interval needs clock reads
+    return facts.calls(names_of(*CLOCKS)) and _may_call(facts, *CLOCKS)  # an interval needs clock reads
 
 
 @screen("TL702")
@@ -354,7 +466,7 @@ def tl801(facts: Facts) -> bool:
 
 @screen("TL802")
 def tl802(facts: Facts) -> bool:
-    return facts.calls(names_of(*VARIABLE))
+    return facts.calls(names_of(*VARIABLE)) and _may_call(facts, *VARIABLE)  # a torch.autograd.Variable call
 
 
 @screen("TL803")
