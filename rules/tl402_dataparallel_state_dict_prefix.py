@@ -10,6 +10,7 @@ import libcst as cst
 from torchlint.analysis.dataflow import reaching_assignments
 from torchlint.analysis.facts import bind_arguments, call_sites, param_names
 from torchlint.analysis.objects import ALWAYS, Evidence, saved_object, saved_values, wrapper_evidence
+from torchlint.analysis.project import project_of
 from torchlint.context import FileContext
 from torchlint.rule import Rule, Violation
 
@@ -48,12 +49,20 @@ def _passed_by_callers(ctx: FileContext, obj: cst.BaseExpression) -> List[cst.Ba
 
 def loads_into_wrapper(ctx: FileContext) -> bool:
     """Does the file load a state dict into a wrapper (`model.load_state_dict(...)`, `model` a
-    DataParallel/DDP on every path or some)?  Then its checkpoints' `module.` prefix is what its
-    own loading expects (`--resume`): unprefixed keys would break it."""
+    DataParallel/DDP on every path or some), itself or by handing the wrapper to a first-party function
+    of another file that loads into it (`restart_from_checkpoint(path, state_dict=model)`)?  Then its
+    checkpoints' `module.` prefix is what its own loading expects (`--resume`): unprefixed keys would
+    break it."""
     return ctx.memo("tl402.loads_into_wrapper", lambda: any(
-        isinstance(call.func, cst.Attribute) and call.func.attr.value == "load_state_dict"
-        and wrapper_evidence(ctx, call.func.value) is not None
-        for call in ctx.nodes(cst.Call)))  # fmt: skip
+        _loads_into_wrapper(ctx, call) for call in ctx.nodes(cst.Call)))  # fmt: skip
+
+
+def _loads_into_wrapper(ctx: FileContext, call: cst.Call) -> bool:
+    if isinstance(call.func, cst.Attribute) and call.func.attr.value == "load_state_dict":
+        return wrapper_evidence(ctx, call.func.value) is not None
+    project = project_of(ctx)
+    return any(project.loads_state_dict_into(ctx, call, arg) is not None
+               and wrapper_evidence(ctx, arg.value) is not None for arg in call.args)  # fmt: skip
 
 
 def prefixed_saves(ctx: FileContext) -> Iterator[PrefixedSave]:
@@ -92,14 +101,17 @@ class DataParallelStateDictPrefix(Rule):
 
         Not reported when the same file loads a state dict into a wrapper
         (`model.load_state_dict(checkpoint["state_dict"])` with `model` a DataParallel/DDP, as
-        in a script's own `--resume`): the author keeps the prefix on both sides, and saving
-        `model.module.state_dict()` would make that loading fail with the mirror-image error
-        (missing `module.fc.weight`, unexpected `fc.weight`).
+        in a script's own `--resume`), or hands the wrapper to a first-party helper of another
+        file that loads into it (`restart_from_checkpoint(path, state_dict=model)` whose
+        `for key, value in kwargs.items(): value.load_state_dict(...)`, or `load_weights(model,
+        path)`): the author keeps the prefix on both sides, and saving `model.module.state_dict()`
+        would make that loading fail with the mirror-image error (missing `module.fc.weight`,
+        unexpected `fc.weight`).
 
         Opt-in (`--extend-select TL402`): on real training repositories most such saves are read
-        back by the same project's resume code through a helper in another file
-        (`restart_from_checkpoint(path, state_dict=model)`), where the prefix is expected; the
-        rule cannot yet see that loading, so by default it stays quiet.
+        back by the same project's resume code, which the rule now sees through first-party
+        helpers; a loader it cannot see (a third-party `load_checkpoint`, another script reading
+        the file) still makes the prefix deliberate more often than not.
     """
     default = False
     bad = """

@@ -43,6 +43,8 @@ Queries (all take the linted file's FileContext where they start from it)
 - `remote_values(ctx, node)`: for `analysis.facts.possible_values`: what an imported name or a
   call of an imported function holds (`summaries.RemoteValue`s), or None.
 - `may_set_epoch(symbol, loader_params, epoch_params)`: TL201's question about a callee.
+- `loads_state_dict_into(ctx, call, arg)`: TL402's question: does the imported function `call` runs load a
+  state dict into what `arg` binds to (a resume helper: `restart_from_checkpoint(path, state_dict=model)`)?
 - `wrapper_value(ctx, node)`: TL501's question: the `DataParallel`/DDP construction of another file that an
   imported name or a call of an imported function holds on every path (a summary VALUE "wrapper"), or None.
 - `where(symbol_or_path, line)`: "data.py:41" as messages show it, relative to the linted file.
@@ -817,6 +819,28 @@ class Project:
         if not found or found[1] or not found[0] or any(v.kind != S.WRAPPER for v in found[0]):
             return None
         return found[0][0]
+
+    def loads_state_dict_into(self, ctx, call, arg) -> Optional[str]:
+        """TL402: does the imported first-party function that `call` runs give what `arg` binds to (a
+        parameter, or a value of its `**kwargs`) `.load_state_dict()` itself (FUNCTION `"loads_into"`)?
+        Where that function is ("utils.py:152"), or None (no, or unknown)."""
+        target = self.call_target(ctx, call) if not arg.star else None
+        if target is None or target.kind != "function" or "." in target.name:
+            return None
+        facts = self.function_facts(target)
+        loads = (facts or {}).get("loads_into") or []
+        if not loads:
+            return None
+        params = list(facts["params"])
+        if arg.keyword is not None:
+            bound = arg.keyword.value if arg.keyword.value in params else "**"
+        else:
+            positional = [a for a in call.args if a.keyword is None]
+            index = positional.index(arg)
+            if any(a.star for a in positional[:index]) or index >= len(params):
+                return None
+            bound = params[index]
+        return self.where(target, facts["line"], ctx.path) if bound in loads else None
 
     def _remote(self, value: dict, node, path: str, ctx) -> S.RemoteValue:
         line = value.get("sampler_line") if value.get("k") == S.LOADER else value.get("line")

@@ -37,6 +37,7 @@ Layout (version `SUMMARY_VERSION`; every key always present)::
                 "sets_epoch": bool,          # calls `.set_epoch()` on anything
                 "calls": [[callee_spelled, [[slot, [param, ...]], ...], line], ...],  # slot: int or keyword
                 "wrapped": [param],          # params handed to DDP/DataParallel
+                "loads_into": [param | "**"],  # params (or, "**", the values of **kwargs) given `.load_state_dict()`
                 "training_step": bool, "process_group": bool,
                 "layer_status", "evidence", "owns_parameters", "refs"}  # what it builds, as for a class
 
@@ -538,10 +539,52 @@ def _function_summary(ctx, function: cst.FunctionDef, facts) -> dict:
         "sets_epoch": sets_epoch,
         "calls": calls,
         "wrapped": sorted(set(wrapped)),
+        "loads_into": _loads_into(ctx, function, param_set),
         "training_step": training,
         "process_group": process_group,
         **layer_facts(ctx, function),
     }
+
+
+def _loads_into(ctx, function: cst.FunctionDef, param_set: set) -> List[str]:
+    """Parameters whose value gets `.load_state_dict(...)` in the function itself (TL402: a resume helper of
+    another file loading into the model it is handed), and "**" for the values of its `**kwargs` read by
+    `for key, value in kwargs.items()` / `for value in kwargs.values()` (`restart_from_checkpoint(path,
+    state_dict=model)`)."""
+    from torchlint.analysis.dataflow import reaching_assignments
+
+    star = function.params.star_kwarg
+    kwargs = star.name.value if isinstance(star, cst.Param) else None
+    found = set()
+    for call in ctx.walk(function, cst.Call):
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "load_state_dict"
+                and isinstance(func.value, cst.Name)) or ctx.inside_nested_scope(call, function):  # fmt: skip
+            continue
+        name = func.value.value
+        if name in param_set and name != kwargs and not reaching_assignments(ctx, func.value):
+            found.add(name)
+        elif kwargs is not None and _kwargs_value(ctx, func.value, kwargs):
+            found.add("**")
+    return sorted(found)
+
+
+def _kwargs_value(ctx, use: cst.Name, kwargs: str) -> bool:
+    """Is `use` the loop variable of an enclosing `for k, v in kwargs.items()` / `for v in kwargs.values()`?"""
+    for loop in ctx.ancestors(use):
+        if not isinstance(loop, cst.For) or not ctx.contains(loop.body, use):
+            continue
+        it = loop.iter
+        if not (isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute) and not it.args
+                and isinstance(it.func.value, cst.Name) and it.func.value.value == kwargs):  # fmt: skip
+            continue
+        target, method = loop.target, it.func.attr.value
+        if method == "values" and isinstance(target, cst.Name):
+            return target.value == use.value
+        if method == "items" and isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) == 2:
+            second = target.elements[1].value
+            return isinstance(second, cst.Name) and second.value == use.value
+    return False
 
 
 # -- classes ----------------------------------------------------------------------------------
