@@ -613,3 +613,30 @@ def test_tl001_screen_needs_a_tl_code_in_a_noqa_comment():
     """)
     assert _admitted("TL001", "import torch\nx = 1  # noqa: E501, TL301\n")
     assert _admitted("TL001", "import torch\nx = 1  # NOQA:TL9\n")  # an unknown code is reported too
+
+
+@pytest.mark.parametrize("code, source, fires", [
+    ("TL401", "import json\nwith open(p) as f:\n    cfg = json.load(f)\n", False),
+    ("TL401", "import pickle, torch\nstate = pickle.load(f)\nx = torch.zeros(1)\n", False),
+    ("TL401", "from . import torch\nstate = torch.load(f)\n", False),  # relative: never torch
+    ("TL401", "import torch as t\nstate = t.load(f)\n", True),
+    ("TL401", "from torch import load as restore\nstate = restore(f)\n", True),
+    ("TL401", "import torch\nL = torch.load\nM = L\nstate = M(f)\n", True),  # aliases of aliases
+    ("TL401", "def f():\n    import torch\n    return torch.load(p)\n", True),  # an import anywhere binds
+    ("TL404", "import numpy as np\nnp.save('a.npy', x)\nnp.load('a.npy')\n", False),
+    ("TL405", "import torch\nmodel.save(path)\n", False),
+    ("TL405", "import torch.nn\ntorch.save(x[:3], path)\n", True),
+    ("TL701", "import torch, time\nclass T:\n    def time(self): ...\nT().time()\nx.cuda()\n", False),
+    ("TL701", "from time import perf_counter as clock\nt0 = clock()\n", True),
+    ("TL802", "import torch\nfrom mylib import Variable\nv = Variable(x)\n", False),
+    ("TL802", "from torch.autograd import Variable\nv = Variable(x)\n", True),
+    ("TL502", "def hexval(s):\n    return int(s, 16) + int(s, base=2) + int(s, 0)\n", False),
+    ("TL502", "def f(s, b):\n    return int(s, b) + int(*s) + int(s, 1.5)\n", False),
+    ("TL502", "import os\nrank = int(os.getenv('LOCAL_RANK'), -1)\n", True),
+    ("TL502", "rank = int(s, base=1)\n", True),
+    ("TL502", "rank = int(s, +37)\n", True),
+])  # fmt: skip
+def test_the_sharper_screens(code, source, fires):
+    from torchlint.rule_screens import passes
+
+    assert passes(code, parse_facts(source)) is fires
