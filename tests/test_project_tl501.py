@@ -33,7 +33,8 @@ def run(capsys, *args):
 def test_a_helper_returning_the_wrapper(project, capsys):
     project("tl501_helper_wraps")
     findings = {f["path"]: f for f in run(capsys, ".")}
-    assert sorted(findings) == ["export.py", "export_ddp.py"]  # export_maybe.py: wrapped only on some paths
+    # export_maybe.py: wrapped only on some paths; trainer.py: `self.model = build_model(...)` in `__init__`
+    assert sorted(findings) == ["export.py", "export_ddp.py", "trainer.py"]
     built = findings["export.py"]
     assert (built["line"], built["column"]) == (7, 29)
     assert "wrapped in utils/dist.py:10" in built["message"] and len(built["message"]) <= 160
@@ -78,6 +79,7 @@ def test_the_fix_compiles_the_wrapped_module(project, capsys):
     assert main(["--no-cache", "--select", "TL501", "--fix", "."]) == 0
     assert "torch.jit.script(model.module)" in (root / "export.py").read_text()
     assert "torch.jit.trace(ddp.module, torch.randn(1, 8))" in (root / "export_ddp.py").read_text()
+    assert "torch.jit.script(self.model.module).save(path)" in (root / "trainer.py").read_text()
     assert "torch.jit.script(model)" in (root / "export_maybe.py").read_text()  # not reported, not touched
     capsys.readouterr()
     assert run(capsys, ".") == []
@@ -110,4 +112,4 @@ def test_cli_and_flake8_agree(project):
                             cwd=root, capture_output=True, text=True)  # fmt: skip
     cli_lines = sorted(line.replace(" [*]", "") for line in cli.stdout.splitlines() if ": TL501 " in line)
     flake8_lines = sorted(line.removeprefix("./") for line in flake8.stdout.splitlines())
-    assert len(cli_lines) == 2 and cli_lines == flake8_lines, (cli.stdout, flake8.stdout, flake8.stderr)
+    assert len(cli_lines) == 3 and cli_lines == flake8_lines, (cli.stdout, flake8.stdout, flake8.stderr)
