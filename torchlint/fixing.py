@@ -145,6 +145,10 @@ def _fix_source(path: str, source: str, rules: Sequence[Rule], unsafe: bool, pro
                 candidate += "\r"  # libcst drops the last line break of a lone-CR file
             parse(candidate)
         except (ParseFailure, Exception) as exc:
+            from torchlint import supervisor
+
+            if caused_by_recursion(exc) and not supervisor.in_deep_thread():
+                raise  # libcst recursed (a 500-branch `elif` chain): fix_source retries on a deep stack
             why = "the file nests too deeply" if caused_by_recursion(exc) else describe_exception(exc)
             reason = f"a fix for {codes} produced code that does not parse ({why}); file left unchanged"
             return _unchanged(path, source, rules, project, reason)
