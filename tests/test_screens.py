@@ -640,3 +640,16 @@ def test_the_sharper_screens(code, source, fires):
     from torchlint.rule_screens import passes
 
     assert passes(code, parse_facts(source)) is fires
+
+
+@pytest.mark.parametrize("source, fires", [
+    ("import torch\nwith torch.autocast('cuda'):\n    y = model(x)\n", False),  # the new spelling
+    ("from torch.amp import GradScaler\nscaler = GradScaler('cuda')\n", False),
+    ("import torch\nwith torch.cuda.amp.autocast():\n    y = model(x)\n", True),
+    ("from torch.cuda.amp import custom_fwd\nclass F:\n    @custom_fwd\n    def forward(ctx, x): ...\n", True),  # bare
+    ("from apex import amp\n", True),
+])  # fmt: skip
+def test_the_deprecated_amp_screen(source, fires):
+    from torchlint.rule_screens import passes
+
+    assert passes("TL804", parse_facts(source)) is fires

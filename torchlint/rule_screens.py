@@ -110,21 +110,29 @@ def _dotted(node) -> str | None:
     return ".".join(reversed(parts))
 
 
-def _call_names(facts: Facts) -> Set[str]:
+def _call_names(facts: Facts, bare_decorators: bool = False) -> Set[str]:
     """Every canonical qualified name a call of the file may spell, as names.NameResolver resolves a call's
     function (imports anywhere in the file, absolute only; `X = a.b` aliases), over-approximated: a name
-    bound several ways may stand for each (the resolver gives up on it), aliases resolve to a fixpoint."""
-    if "_call_names" in facts._memo:
-        return facts._memo["_call_names"]  # type: ignore[return-value]
+    bound several ways may stand for each (the resolver gives up on it), aliases resolve to a fixpoint.
+    `bare_decorators`: the names the decorators that are no call (`@torch.no_grad`) may spell instead."""
+    key = "_decorator_names" if bare_decorators else "_call_names"
+    if key in facts._memo:
+        return facts._memo[key]  # type: ignore[return-value]
     bound: Dict[str, Set[str]] = {}
     aliases = []  # (name, dotted value)
     calls = []
+    decorators = []
     for node in ast.walk(facts.tree):
         kind = type(node)
         if kind is ast.Call:
             spelled = _dotted(node.func)
             if spelled is not None:
                 calls.append(spelled)
+        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+            for decorator in node.decorator_list:
+                spelled = _dotted(decorator)
+                if spelled is not None:
+                    decorators.append(spelled)
         elif kind is ast.Import:
             for alias in node.names:
                 if alias.asname:
@@ -155,9 +163,9 @@ def _call_names(facts: Facts) -> Set[str]:
             if not found <= known:
                 known |= found
                 changed = True
-    names = {tables.canonical_name(full) for spelled in calls for full in resolve(spelled)}
-    facts._memo["_call_names"] = names
-    return names
+    facts._memo["_call_names"] = {tables.canonical_name(full) for spelled in calls for full in resolve(spelled)}
+    facts._memo["_decorator_names"] = {tables.canonical_name(f) for spelled in decorators for f in resolve(spelled)}
+    return facts._memo[key]  # type: ignore[return-value]
 
 
 def _may_call(facts: Facts, *qualified: str) -> bool:
@@ -476,5 +484,11 @@ def tl803(facts: Facts) -> bool:
 
 @screen("TL804")
 def tl804(facts: Facts) -> bool:
-    # A deprecated amp name (any spelling ends in its last component), or apex.
-    return "apex" in facts.idents or facts.mentions(terminals(frozenset((*amp_table(), *APEX_CALLS))))
+    # apex (an import of apex.amp is reported), or a call or bare decorator that may spell a deprecated amp
+    # name (`deprecated_amp_calls`; any spelling ends in its last component).
+    if "apex" in facts.idents:
+        return True
+    table = amp_table()
+    if not facts.mentions(terminals(frozenset(table))):
+        return False
+    return _may_call(facts, *table) or not _call_names(facts, True).isdisjoint(map(tables.canonical_name, table))
