@@ -7,7 +7,7 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
-from torchlint.analysis.objects import ALWAYS, direct_evidence, is_wrapper_call
+from torchlint.analysis.objects import ALWAYS, SOMETIMES, Evidence, direct_evidence, is_wrapper_call
 from torchlint.analysis.project import project_of
 from torchlint.context import FileContext
 from torchlint.findings import Related
@@ -30,9 +30,17 @@ def is_wrapper(ctx: FileContext, node: cst.BaseExpression, depth: int = 0) -> bo
     return is_wrapper_call(ctx, node) or project_of(ctx).wrapper_value(ctx, node) is not None
 
 
-def wrapper_evidence(ctx: FileContext, node: cst.BaseExpression):
-    """TL501's (and its fixer's) evidence that `node` is a data-parallel wrapper (objects.Evidence or None)."""
-    return direct_evidence(ctx, node, is_wrapper)
+def wrapper_evidence(ctx: FileContext, node: cst.BaseExpression) -> Optional[Evidence]:
+    """TL501's (and its fixer's) evidence that `node` is a data-parallel wrapper (objects.Evidence or None);
+    SOMETIMES when another file's value is a wrapper on some paths only."""
+    found = direct_evidence(ctx, node, is_wrapper)
+    if found is not None and found.how_often == ALWAYS:
+        project = project_of(ctx)
+        for value in found.values:
+            remote = None if is_wrapper_call(ctx, value) else project.wrapper_value(ctx, value)
+            if remote is not None and remote.value.get("some"):
+                return Evidence(SOMETIMES, found.values)
+    return found
 
 
 class ScriptDataParallel(Rule):
@@ -54,8 +62,9 @@ class ScriptDataParallel(Rule):
         The wrapper may come from another file of the project: `model = build_model()` where
         `build_model()` (in `utils.py`) returns `nn.DataParallel(net)` or wraps its parameter and
         returns it, or `from utils import model` where `utils.py` assigns `model =
-        nn.DataParallel(Net())` at module level.  The message says where it is wrapped.  When the
-        other file's function wraps only on some paths (or cannot be seen), TL501 stays silent.
+        nn.DataParallel(Net())` at module level.  The message says where it is wrapped (also when
+        the other file's function wraps only on some paths, `if n_gpus > 1: model =
+        DataParallel(model)`); when that function cannot be seen, TL501 stays silent.
 
         For `self.model` inside a method, the method's own assignments before the call decide
         first: `self.model = torch.jit.script(self.model)` in `__init__` is fine even when a later

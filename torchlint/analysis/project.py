@@ -46,7 +46,7 @@ Queries (all take the linted file's FileContext where they start from it)
 - `loads_state_dict_into(ctx, call, arg)`: TL402's question: does the imported function `call` runs load a
   state dict into what `arg` binds to (a resume helper: `restart_from_checkpoint(path, state_dict=model)`)?
 - `wrapper_value(ctx, node)`: TL501's question: the `DataParallel`/DDP construction of another file that an
-  imported name or a call of an imported function holds on every path (a summary VALUE "wrapper"), or None.
+  imported name or a call of an imported function holds (a summary VALUE "wrapper"; "some": on some paths).
 - `where(symbol_or_path, line)`: "data.py:41" as messages show it, relative to the linted file.
 - `referrers(path, names, words)` and `context(path)`: who may call `path`'s functions (the files
   of its project spelling one of `names` and one of `words`), and such a file's own parse (TL401:
@@ -792,7 +792,8 @@ class Project:
     def wrapper_value(self, ctx, node) -> Optional[S.RemoteValue]:
         """TL501: the `DataParallel`/`DistributedDataParallel` construction of another first-party file
         that `node` -- an imported name (`from utils import model`) or a call of an imported function
-        (`build_model()`, returning the wrapper or wrapping its parameter) -- holds on every path; else None."""
+        (`build_model()`, returning the wrapper or wrapping its parameter) -- holds; else None.  Its
+        value says `"some": True` when that holds on some paths only (`if n_gpus > 1: model = DP(model)`)."""
         import libcst as cst
 
         from torchlint.analysis.dataflow import local_assignments
@@ -816,9 +817,14 @@ class Project:
                 if isinstance(scope, cst.Lambda):
                     return None
         found = self.remote_values(ctx, node)
-        if not found or found[1] or not found[0] or any(v.kind != S.WRAPPER for v in found[0]):
+        if not found or not found[0] or any(v.kind != S.WRAPPER for v in found[0]):
             return None
-        return found[0][0]
+        first = found[0][0]
+        if found[1] or any(v.value.get("some") for v in found[0]):  # other paths may hold anything
+            from dataclasses import replace
+
+            return replace(first, value={**first.value, "some": True})
+        return first
 
     def loads_state_dict_into(self, ctx, call, arg) -> Optional[str]:
         """TL402: does the imported first-party function that `call` runs give what `arg` binds to (a

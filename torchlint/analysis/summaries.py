@@ -27,7 +27,8 @@ Layout (version `SUMMARY_VERSION`; every key always present)::
           | {"k": "call", "f": "spelled.name", "line"} # a call of something this file does not define
           | {"k": "name", "n": "spelled.name", "line"} # an imported name
           | {"k": "instance", "cls": "Net", "line"}    # an instance of a same-file class
-          | {"k": "wrapper", "line"}                   # `nn.DataParallel(...)` / `DistributedDataParallel(...)`
+          | {"k": "wrapper", "line", "some"?}          # `nn.DataParallel(...)` / `DistributedDataParallel(...)`
+                                                       # ("some": True: a returned value, on some paths only)
           | {"k": "tuple", "items": [VALUE or None, ...]}
 
     FUNCTION = {"line", "params": [...], "self": bool (a method),
@@ -423,6 +424,18 @@ def describe(ctx, expr) -> Optional[dict]:
     return None
 
 
+def _wrapper_on_some_paths(ctx, expr) -> Optional[dict]:
+    """`if n_gpus > 1: model = nn.DataParallel(model)` before `return model`: a WRAPPER VALUE marked
+    `"some"` (the function's other paths stay open), for TL501's "a data-parallel wrapper on some paths"."""
+    from torchlint.analysis import facts, objects
+
+    for value in facts.possible_values(ctx, expr)[0]:
+        if isinstance(value, cst.Call) and objects.is_wrapper_call(ctx, value) and \
+                _built_for_every_caller(ctx, expr, value):  # fmt: skip
+            return {"k": WRAPPER, "line": _line(ctx, value), "some": True}
+    return None
+
+
 def _built_for_every_caller(ctx, expr, value) -> bool:
     """Is `value` (reached from `expr`) built in `expr`'s own scope, or in a same-file function that scope
     calls?  Not when it came through the file's own call sites of a parameter: another file's call passes
@@ -520,7 +533,8 @@ def _function_summary(ctx, function: cst.FunctionDef, facts) -> dict:
         described = describe(ctx, value)
         if described is None:
             returns_open = True
-        else:
+            described = _wrapper_on_some_paths(ctx, value)
+        if described is not None:
             returns.append(described)
     try:
         from torchlint.analysis.modes import training_step_in
