@@ -13,6 +13,11 @@ and output, as a user pays them:
 - warm:       the same again, nothing changed
 - one edit:   one leaf module (a file no other file imports) gets a comment line appended
 
+`--in-process` measures instead the project model's cold overhead alone, without process start-up
+or discovery: every file linted twice in one process, per-file and with the project model, in
+alternating order (CPU seconds of each; robust on a busy machine, where two separate runs differ
+by more than the overhead), plus how many modules the project summarised and parsed.
+
 Numbers only: nothing asserts, CI does not run it.
 """
 
@@ -90,12 +95,58 @@ def leaf_module(tree: str) -> str:
     return candidates[len(candidates) // 2][1]
 
 
+def in_process(tree: str) -> int:
+    """Per-file vs project model, file by file in one process (see the module docstring)."""
+    sys.path.insert(0, CHECKOUT)
+    from torchlint import registry
+    from torchlint.analysis import project as P
+    from torchlint.engine import lint_source
+
+    paths = []
+    for folder, dirs, names in os.walk(tree):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        paths += [os.path.join(folder, n) for n in sorted(names) if n.endswith(".py")]
+    rules = [r for c, r in sorted(registry.all_rules().items()) if c != "TL001" and getattr(r, "default", True)]
+    project = P.Project.for_paths([tree])
+    parses = [0]
+    real_parse = P._parse
+
+    def counting_parse(*args):
+        parses[0] += 1
+        return real_parse(*args)
+
+    P._parse = counting_parse
+    cpu = {False: 0.0, True: 0.0}
+    findings = {False: 0, True: 0}
+    for index, path in enumerate(paths):
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+        for with_project in ((False, True) if index % 2 else (True, False)):
+            start = time.process_time()
+            if with_project:
+                with project.recording():
+                    found = lint_source(path, text, rules, project)
+            else:
+                found = lint_source(path, text, rules, None)
+            cpu[with_project] += time.process_time() - start
+            findings[with_project] += len(found)
+    print(f"tree: {tree} ({len(paths)} .py files), in one process, default rules")
+    print(f"per-file analysis   {cpu[False]:8.2f} CPU s  {findings[False]} findings")
+    print(f"project model       {cpu[True]:8.2f} CPU s  {findings[True]} findings  "
+          f"{(cpu[True] / max(cpu[False], 1e-9) - 1) * 100:+.1f} %")
+    print(f"modules summarised by the project: {project.summarised}, libcst parses of modules not linted: {parses[0]}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tree", default="/work/corpus")
     parser.add_argument("-j", "--jobs", default="2")
     parser.add_argument("--repeat", type=int, default=1, help="take the best of N runs of each step")
+    parser.add_argument("--in-process", action="store_true", help="the project model's cold overhead alone")
     args = parser.parse_args()
+    if args.in_process:
+        return in_process(args.tree)
 
     with tempfile.TemporaryDirectory(prefix="torchlint-bench-") as scratch:
         # A snapshot of torchlint's own code: the cache keys on it, so edits made to the checkout

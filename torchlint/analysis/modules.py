@@ -219,6 +219,46 @@ def bind_arguments(
     return bound
 
 
+def _bind_with_literal_kwargs(ctx: FileContext, call: cst.Call,
+                              params: List[dict]) -> Optional[Dict[str, cst.BaseExpression]]:  # fmt: skip
+    """`bind_arguments` where each `**name` is a dict literal of string keys (`dd = {'device': device,
+    'dtype': dtype}`: timm's habit) assigned once before the call and otherwise untouched in its scope
+    (no `dd[...]`, no `dd.update(...)`); None when any `*args`/`**kw` hides more."""
+    plain = call.with_changes(args=[a for a in call.args if a.star != "**"])
+    bound = bind_arguments(plain, params)
+    if bound is None:
+        return None
+    for arg in call.args:
+        if arg.star != "**":
+            continue
+        extra = _literal_kwargs(ctx, arg.value)
+        if extra is None or set(extra) & set(bound):
+            return None
+        bound.update(extra)
+    return bound
+
+
+def _literal_kwargs(ctx: FileContext, value: cst.BaseExpression) -> Optional[Dict[str, cst.BaseExpression]]:
+    if not isinstance(value, cst.Name):
+        return None
+    reaching = reaching_assignments(ctx, value)
+    if len(reaching) != 1 or not reaching[0].unconditional or not isinstance(reaching[0].value, cst.Dict):
+        return None
+    scope = ctx.scope_of(value)
+    for name in ctx.walk(scope, cst.Name):
+        if name.value == value.value and isinstance(ctx.parent(name), (cst.Subscript, cst.Attribute)):
+            return None  # `dd["affine"] = False`, `dd.update(...)`: it may hold more than its literal
+    found: Dict[str, cst.BaseExpression] = {}
+    for element in reaching[0].value.elements:
+        if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
+            return None
+        key = element.key.evaluated_value
+        if not isinstance(key, str) or key in found:
+            return None
+        found[key] = element.value
+    return found
+
+
 def literal_bool(node: cst.BaseExpression) -> Optional[bool]:
     if isinstance(node, cst.Name) and node.value in ("True", "False"):
         return node.value == "True"
@@ -234,6 +274,8 @@ def torch_module_state(ctx: FileContext, call: cst.Call) -> Optional[State]:
     if not entry["flags"]:
         return State(base, not base)
     bound = bind_arguments(call, entry["init"])
+    if bound is None:
+        bound = _bind_with_literal_kwargs(ctx, call, entry["init"])
     if bound is None:
         return None
     choices = {}
@@ -388,19 +430,29 @@ def _threshold_status(ctx: FileContext, call: cst.Call, entry: dict) -> str:
 _STATE_REGISTRATION = {"register_buffer", "register_parameter", "register_module", "add_module"}
 
 
-def _calls_from_init(ctx: FileContext, class_def: cst.ClassDef) -> List[cst.Call]:
-    """Calls in `__init__` and in the methods it calls through `self.` (one level deep is enough)."""
+def init_calls(ctx: FileContext, class_def: cst.ClassDef) -> List[cst.Call]:
+    """Calls in `__init__` and in the methods it reaches through `self.` (`self._make_layers()` calling
+    `self._block()`), each method once: what runs while an instance is built."""
+    return ctx.memo(("modules.init_calls", id(class_def)), lambda: _init_calls(ctx, class_def))
+
+
+def _init_calls(ctx: FileContext, class_def: cst.ClassDef) -> List[cst.Call]:
     own = methods(class_def)
     init = own.get("__init__")
     if init is None:
         return []
-    bodies = [init]
-    for call in ctx.walk(init, cst.Call):
-        func = call.func
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value in own:
-            if func.value.value == self_name(ctx, call):
-                bodies.append(own[func.attr.value])
-    return [call for body in bodies for call in ctx.walk(body, cst.Call)]
+    bodies, pending, calls = {id(init)}, [init], []
+    while pending:
+        body = pending.pop(0)
+        for call in ctx.walk(body, cst.Call):
+            calls.append(call)
+            func = call.func
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value in own:
+                method = own[func.attr.value]
+                if id(method) not in bodies and func.value.value == self_name(ctx, call):
+                    bodies.add(id(method))
+                    pending.append(method)
+    return calls
 
 
 def _compute_stateful_project_classes(ctx: FileContext) -> Set[int]:
@@ -419,23 +471,36 @@ def _compute_stateful_project_classes(ctx: FileContext) -> Set[int]:
     return stateful
 
 
+def stateful_torch_base(ctx: FileContext, base: cst.BaseExpression) -> bool:
+    """A base class from torch.nn whose instances have parameters, buffers or a train/eval behaviour."""
+    entry = nn_classes().get(ctx.qualified_name(base) or "")
+    return bool(entry) and any(entry[k] for k in STATE_KINDS)
+
+
+def gives_state(ctx: FileContext, call: cst.Call) -> bool:
+    """Does `call`, run while a module is built, give it state: `nn.Parameter(...)`, a
+    `register_buffer`/`register_parameter`/`register_module`/`add_module`, or a torch.nn layer with
+    parameters, buffers or a train/eval behaviour (literal flags such as `affine=False` read)?
+    The one definition behind `project_class_builds_state` (TL101, same file) and a class or
+    builder function's `owns_parameters` in its module summary (TL101, across files)."""
+    func = call.func
+    if ctx.is_name(func, "torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+        return True
+    if isinstance(func, cst.Attribute) and func.attr.value in _STATE_REGISTRATION:
+        return True
+    state = torch_module_state(ctx, call)
+    return state is not None and bool(state.kinds)
+
+
 def _builds_state(ctx, class_def, stateful, by_name) -> bool:
     for arg in class_def.bases:
         local = by_name.get(arg.value.value, []) if isinstance(arg.value, cst.Name) else []
         if len(local) == 1 and id(local[0]) in stateful:
             return True
-        if not local:
-            entry = nn_classes().get(ctx.qualified_name(arg.value) or "")
-            if entry and any(entry[k] for k in STATE_KINDS):
-                return True
-    for call in _calls_from_init(ctx, class_def):
-        if ctx.is_name(call.func, "torch.nn.Parameter"):
+        if not local and stateful_torch_base(ctx, arg.value):
             return True
-        func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _STATE_REGISTRATION:
-            return True
-        state = torch_module_state(ctx, call)
-        if state is not None and state.kinds:
+    for call in init_calls(ctx, class_def):
+        if gives_state(ctx, call):
             return True
         target = project_class_called(ctx, call)
         if target is not None and id(target) in stateful:
@@ -463,5 +528,5 @@ __all__ = [
     "PARAMETERS", "BUFFERS", "STATE_KINDS", "State", "bind_arguments",
     "forward_only_code", "forward_only_function_around", "is_module_class", "is_zero_literal", "methods",
     "module_classes", "nn_classes", "project_base_classes", "project_class_builds_state",
-    "project_class_called", "torch_module_state",
+    "project_class_called", "torch_module_state", "gives_state", "init_calls", "stateful_torch_base",
 ]  # fmt: skip

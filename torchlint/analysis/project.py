@@ -68,6 +68,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from torchlint.analysis import summaries as S
+from torchlint.analysis.modules import nn_classes
 
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _MAX_DEPTH = 8
@@ -546,7 +547,7 @@ class Project:
                     return True
                 continue
             external = self.external_name(symbol.path, base)
-            if external == qualified or (qualified == "torch.nn.Module" and external in S._nn_table()):
+            if external == qualified or (qualified == "torch.nn.Module" and external in nn_classes()):
                 return True
         return False
 
@@ -596,7 +597,7 @@ class Project:
         if facts["layer_status"] == S.DEPENDENT:
             return True, f"{label} {facts['evidence']}", owns
         known = facts["layer_status"] == S.INDEPENDENT
-        nn_table = S._nn_table()
+        nn_table = nn_classes()
         for base in facts["bases"]:
             base_symbol = self.resolve(symbol.path, base)
             if base_symbol is not None and base_symbol.kind == "class":
@@ -706,6 +707,8 @@ class Project:
     # -- calls and values ------------------------------------------------------------------------
     def call_target(self, ctx, call) -> Optional[Symbol]:
         """The first-party function (or class) an imported callee names, or None (memoised per file)."""
+        if not self.enabled:
+            return None  # no project (a summary being computed, a lone text): nothing is first-party
         known = ctx.memo("project.call_targets", dict)
         if id(call) not in known:
             known[id(call)] = self._call_target(ctx, call)

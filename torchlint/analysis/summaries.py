@@ -7,7 +7,7 @@ and the import table says what they mean; `project.Project` resolves them when a
 
 Layout (version `SUMMARY_VERSION`; every key always present)::
 
-    {"v": 2,
+    {"v": 3,
      "names": {local: ["def", "function"|"class"|"value"]              # module-level bindings
                     | ["import", level, "pkg.mod" or "", attr or None]  # `from ..pkg.mod import attr`
                     | ["module", "a.b"]                                   # `import a.b as c` / `import a`
@@ -43,7 +43,9 @@ Layout (version `SUMMARY_VERSION`; every key always present)::
                 "layer_status", "evidence", "owns_parameters", "refs"}  # what it builds, as for a class
 
     CLASS = {"line", "bases": [spelled], "methods": [names], "reads_training": bool,
-             "owns_parameters": bool, "layer_status": "dependent"|"independent"|"unresolved",
+             "owns_parameters": bool,  # builds state (modules.gives_state: parameters, buffers, mode-dependent
+                                       # layers, registrations) in `__init__` or a torch base with state
+             "layer_status": "dependent"|"independent"|"unresolved",
              "evidence": "builds `nn.Dropout`", "refs": [spelled names of project classes/functions used]}
 """
 
@@ -57,7 +59,7 @@ import libcst as cst
 
 from torchlint.names import dotted_name
 
-SUMMARY_VERSION = 2
+SUMMARY_VERSION = 3
 LOADER, SAMPLER, CALL, NAME, INSTANCE, TUPLE = "loader", "sampler", "call", "name", "instance", "tuple"
 LOADER_OF = "loader_of"
 WRAPPER = "wrapper"  # a torch data-parallel wrapper construction (TL501 across files)
@@ -485,15 +487,14 @@ def _function_summary(ctx, function: cst.FunctionDef, facts) -> dict:
     params = list(facts.params)
     param_set = set(params)
     calls = []
-    sets_epoch = False
     wrapped = []
     process_group = False
-    for call in ctx.walk(function, cst.Call):
+    from torchlint.analysis.modes import own_calls
+
+    sets_epoch = any(isinstance(c.func, cst.Attribute) and c.func.attr.value == "set_epoch"
+                     for c in ctx.walk(function, cst.Call))  # fmt: skip
+    for call in own_calls(ctx, function):  # not those of nested functions (memoised: training_step_in reads it)
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "set_epoch":
-            sets_epoch = True
-        if ctx.inside_nested_scope(call, function):
-            continue
         qualified = ctx.call_name(call) or ""
         if qualified.endswith("init_process_group"):
             process_group = True
@@ -603,7 +604,9 @@ def _kwargs_value(ctx, use: cst.Name, kwargs: str) -> bool:
 
 # -- classes ----------------------------------------------------------------------------------
 def _class_summary(ctx, class_def: cst.ClassDef) -> dict:
-    nn_table = _nn_table()
+    from torchlint.analysis.modules import gives_state, init_calls, nn_classes, stateful_torch_base
+
+    nn_table = nn_classes()
     bases = [dotted_name(b.value) or "?" for b in class_def.bases]
     methods = [f.name.value for f in ctx.walk(class_def, cst.FunctionDef) if ctx.scope_of(f) is class_def]
     reads_training = any(
@@ -613,9 +616,9 @@ def _class_summary(ctx, class_def: cst.ClassDef) -> dict:
     status, evidence, owns = INDEPENDENT, "", False
     for base in class_def.bases:
         qualified = ctx.qualified_name(base.value)
+        owns = owns or stateful_torch_base(ctx, base.value)
         if qualified in nn_table:
             entry = nn_table[qualified]
-            owns = owns or bool(entry.get("parameters"))
             if entry.get("mode_dependent") and not entry.get("variants"):
                 status, evidence = DEPENDENT, f"derives from `nn.{qualified.rsplit('.', 1)[-1]}`"
     if reads_training and status != DEPENDENT:
@@ -626,7 +629,8 @@ def _class_summary(ctx, class_def: cst.ClassDef) -> dict:
     elif status == INDEPENDENT:
         status = layers["layer_status"]
     return {"line": _line(ctx, class_def), "bases": bases, "methods": methods, "reads_training": reads_training,
-            "owns_parameters": owns or layers["owns_parameters"], "layer_status": status, "evidence": evidence,
+            "owns_parameters": owns or any(gives_state(ctx, c) for c in init_calls(ctx, class_def)),
+            "layer_status": status, "evidence": evidence,
             "refs": layers["refs"], "casts": _casts(ctx, class_def)}  # fmt: skip
 
 
@@ -649,30 +653,26 @@ def layer_facts(ctx, root: cst.CSTNode) -> dict:
     "owns_parameters", "refs"}.  Calls of project classes and functions (same file or imported) are
     `refs`, judged by the project; a call we cannot judge at all makes the status UNRESOLVED."""
     from torchlint.analysis import facts as facts_mod
-    from torchlint.analysis.modes import nn_class_status
+    from torchlint.analysis.modules import gives_state, nn_class_status, nn_classes
 
-    nn_table = _nn_table()
+    nn_table = nn_classes()
     status, evidence, owns = INDEPENDENT, "", False
     refs: List[str] = []
     imported = ctx.import_bindings()
     for call in ctx.walk(root, cst.Call):
         qualified = ctx.call_name(call)
         func = call.func
+        owns = owns or gives_state(ctx, call)
         if qualified is not None and qualified.startswith("torch."):
-            if qualified in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
-                owns = True
             entry = nn_table.get(qualified)
             if entry is None or entry.get("container") or entry.get("loss"):
                 continue
-            owns = owns or bool(entry.get("parameters"))
             layer = nn_class_status(ctx, call, qualified)
             if layer == DEPENDENT and status != DEPENDENT:
                 status, evidence = DEPENDENT, f"builds `nn.{qualified.rsplit('.', 1)[-1]}`"
             elif layer == UNRESOLVED and status == INDEPENDENT:
                 status = UNRESOLVED
             continue
-        if isinstance(func, cst.Attribute) and func.attr.value == "register_parameter":
-            owns = True
         spelled = dotted_name(func)
         if spelled is None:
             continue
@@ -696,12 +696,6 @@ def layer_facts(ctx, root: cst.CSTNode) -> dict:
         elif func.attr.value[:1].isupper() and status == INDEPENDENT:
             status = UNRESOLVED  # a class reached through an object
     return {"layer_status": status, "evidence": evidence, "owns_parameters": owns, "refs": sorted(set(refs))}
-
-
-def _nn_table() -> dict:
-    from torchlint import tables
-
-    return tables.load("nn_modules")["classes"]
 
 
 # -- module-level facts -----------------------------------------------------------------------
