@@ -653,3 +653,15 @@ def test_the_deprecated_amp_screen(source, fires):
     from torchlint.rule_screens import passes
 
     assert passes("TL804", parse_facts(source)) is fires
+
+
+@pytest.mark.parametrize("source, fires", [
+    ("import time, torch\ndef wait(timeout):\n    deadline = time.time() + timeout\n    x.cuda()\n", False),  # one read
+    ("import time, torch\nstart = time.time()\ndef f():\n    return time.time() - start\n", False),  # two scopes
+    ("import time, torch\ndef f(m, x):\n    t0 = time.time()\n    m(x.cuda())\n    return time.time() - t0\n", True),
+    ("from time import perf_counter as clock\nimport torch\nclass B:\n    a = clock()\n    b = clock()\n", True),
+])  # fmt: skip
+def test_the_cuda_timing_screen_needs_two_clock_reads_in_one_scope(source, fires):
+    from torchlint.rule_screens import passes
+
+    assert passes("TL701", parse_facts(source)) is fires

@@ -163,6 +163,7 @@ def _call_names(facts: Facts, bare_decorators: bool = False) -> Set[str]:
             if not found <= known:
                 known |= found
                 changed = True
+    facts._memo["_resolve"] = resolve  # dotted spelling -> the qualified names it may stand for (not canonical)
     facts._memo["_call_names"] = {tables.canonical_name(full) for spelled in calls for full in resolve(spelled)}
     facts._memo["_decorator_names"] = {tables.canonical_name(f) for spelled in decorators for f in resolve(spelled)}
     return facts._memo[key]  # type: ignore[return-value]
@@ -452,7 +453,35 @@ _AUTOGRAD = names_of("torch.autograd.grad", "torch.autograd.backward")
 
 @screen("TL701")
 def tl701(facts: Facts) -> bool:
-    return facts.calls(names_of(*CLOCKS)) and _may_call(facts, *CLOCKS)  # an interval needs clock reads
+    # An interval (`_intervals`) is two clock reads, distinct calls in one scope (function, lambda, class
+    # or module: ctx.scope_of), the later subtracting the earlier.
+    return facts.calls(names_of(*CLOCKS)) and _may_call(facts, *CLOCKS) and _two_clock_reads_in_a_scope(facts)
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _two_clock_reads_in_a_scope(facts: Facts) -> bool:
+    _call_names(facts)
+    resolve = facts._memo["_resolve"]
+    clocks = {tables.canonical_name(q) for q in CLOCKS}
+    terminals_ = facts.expand(names_of(*CLOCKS))
+    reads: Dict[int, int] = {}
+    stack = [(facts.tree, id(facts.tree))]
+    while stack:
+        node, scope = stack.pop()
+        kind = type(node)
+        if kind is ast.Call:
+            spelled = _dotted(node.func)
+            if spelled is not None and spelled.rsplit(".", 1)[-1] in terminals_ and \
+                    not clocks.isdisjoint(tables.canonical_name(q) for q in resolve(spelled)):  # fmt: skip
+                reads[scope] = reads.get(scope, 0) + 1
+                if reads[scope] >= 2:
+                    return True
+        # a def's decorators and defaults are its children in both trees (cst's `enclosing` finds the def)
+        inner = id(node) if kind in _SCOPES else scope
+        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+    return False
 
 
 @screen("TL702")
