@@ -386,7 +386,11 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
                 me = params[0].arg if params else None
             else:
                 me = None
-            # decorators, defaults and annotations are evaluated in the scope around the def
+            inner = len(scopes)
+            scopes.append([scope, {}, set(), set(), name, False, class_names[scope] if in_class else None])
+            class_names.append(None)
+            # Decorators, defaults and annotations: `ctx.scope_of` puts them in the def's own scope (the
+            # def is their nearest scope ancestor), and so does this screen.
             args = node.args
             outer = [*node.decorator_list, *args.defaults, *(d for d in args.kw_defaults if d is not None)]
             if node.returns is not None:
@@ -395,10 +399,7 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
                 if a is not None and a.annotation is not None:
                     outer.append(a.annotation)
             for child in outer:
-                stack.append((child, in_root, me, based, in_class, scope))
-            inner = len(scopes)
-            scopes.append([scope, {}, set(), set(), name, False, class_names[scope] if in_class else None])
-            class_names.append(None)
+                stack.append((child, in_root, me, based, in_class, inner))
             for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
                 if a is not None:
                     bound.add(a.arg)
