@@ -665,3 +665,29 @@ def test_the_cuda_timing_screen_needs_two_clock_reads_in_one_scope(source, fires
     from torchlint.rule_screens import passes
 
     assert passes("TL701", parse_facts(source)) is fires
+
+
+def test_every_finding_of_a_rule_with_text_needs_has_the_text():
+    from torchlint.rule_screens import TEXT_NEEDS, text_allows
+
+    rules = [r for r in registry.select_rules(["ALL"]) if r.code in TEXT_NEEDS]
+    seen = set()
+    for code, where in _snippets().items():
+        engine.SCREENING = False
+        try:
+            findings = lint_source("example.py", code, rules)
+        finally:
+            engine.SCREENING = True
+        for finding in findings:
+            if finding.code in TEXT_NEEDS:
+                seen.add(finding.code)
+                assert text_allows(finding.code, code), f"{where}: {finding.code} without {TEXT_NEEDS[finding.code]}"
+    assert seen == set(TEXT_NEEDS)  # every such rule was seen firing
+
+
+def test_the_flake8_plugin_drops_rules_whose_text_needs_fail():
+    from torchlint.flake8_plugin import TorchlintChecker
+
+    source = "import megengine as mge\nimport numpy as np\nx = mge.tensor(np.zeros(3))\ny = mge.load(path)\n"
+    checker = TorchlintChecker(ast.parse(source), "m.py", source.splitlines(True))
+    assert {"TL203", "TL401"} <= set(checker._text_candidates(source)) and checker._screened(source) == ()

@@ -105,12 +105,16 @@ class TorchlintChecker:
             return ()
         if too_deep(source) is not None:
             return candidates + self._unindexed(source)
-        from torchlint.rule_screens import SCREENS, passes
-        from torchlint.screens import parse_facts
+        from torchlint.rule_screens import SCREENS, passes, text_allows
+        from torchlint.screens import _MIXED_INDENT, parse_facts, python_tree
 
         if not any(code in SCREENS for code in candidates):
             return candidates + self._unindexed(source)  # nobody screens: no need to read the tree
-        facts = parse_facts(source, self.tree if isinstance(self.tree, ast.Module) else None)
+        tree = self.tree if isinstance(self.tree, ast.Module) else python_tree(source)
+        if tree is None or _MIXED_INDENT.search(source):
+            return candidates + self._unindexed(source)  # not screened (parse_facts would say None)
+        candidates = tuple(code for code in candidates if text_allows(code, source))  # before the facts
+        facts = parse_facts(source, tree) if candidates else None
         if facts is None:
             return candidates + self._unindexed(source)
         return tuple(code for code in candidates if passes(code, facts)) + self._unindexed(source)

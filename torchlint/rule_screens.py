@@ -51,6 +51,21 @@ def screen(code: str) -> Callable[[Screen], Screen]:
     return register
 
 
+# What a screen's own text needs, checked before any parse (the flake8 plugin): a finding of these rules
+# is a call `ctx.is_name` resolves to a torch name (or an apex amp import), which takes an import of
+# torch (apex) -- so the word is in the text.  Rules whose finding may need no such name are not here.
+TEXT_NEEDS: Dict[str, Tuple[str, ...]] = {
+    "TL103": ("torch",), "TL203": ("torch",), "TL401": ("torch",), "TL404": ("torch",), "TL405": ("torch",),
+    "TL802": ("torch",), "TL804": ("torch", "apex"),
+}
+
+
+def text_allows(code: str, source: str) -> bool:
+    """Can rule `code`'s screen fire on a file with this text at all?  (Sound: False only when it cannot.)"""
+    needs = TEXT_NEEDS.get(code)
+    return needs is None or any(word in source for word in needs)
+
+
 def passes(code: str, facts: Facts) -> bool:
     """Does rule `code`'s screen fire on `facts`?  (No screen, or a broken one: True.)"""
     check = SCREENS.get(code)
