@@ -691,3 +691,16 @@ def test_the_flake8_plugin_drops_rules_whose_text_needs_fail():
     source = "import megengine as mge\nimport numpy as np\nx = mge.tensor(np.zeros(3))\ny = mge.load(path)\n"
     checker = TorchlintChecker(ast.parse(source), "m.py", source.splitlines(True))
     assert {"TL203", "TL401"} <= set(checker._text_candidates(source)) and checker._screened(source) == ()
+
+
+@pytest.mark.parametrize("source, fires", [
+    ("import timm\nmodel = timm.create_model('resnet50', pretrained=True)\n", False),
+    ("from torchvision import transforms\nt = transforms.Resize(3)\nm = build(pretrained=True)\n", False),
+    ("import torchvision.models as models\nm = models.resnet50(pretrained=True)\n", True),
+    ("from torchvision.models.resnet import resnet18\nm = resnet18(pretrained=True)\n", True),  # the table's alias
+    ("import torchvision.models as models\nm = models.__dict__[arch](pretrained=True)\n", True),
+])  # fmt: skip
+def test_the_pretrained_screen_needs_a_torchvision_builder(source, fires):
+    from torchlint.rule_screens import passes
+
+    assert passes("TL803", parse_facts(source)) is fires

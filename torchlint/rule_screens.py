@@ -523,7 +523,15 @@ def tl802(facts: Facts) -> bool:
 
 @screen("TL803")
 def tl803(facts: Facts) -> bool:
-    return not facts.keywords.isdisjoint(LEGACY)  # `pretrained=` passed by keyword
+    # `pretrained=` passed by keyword, to a call that may spell a torchvision builder (`pretrained_calls`:
+    # ctx.call_name through the weights table's aliases), or to `models.__dict__[arch](...)`.
+    if facts.keywords.isdisjoint(LEGACY):
+        return False
+    if "__dict__" in facts.attrs:
+        return True
+    table = tables.load("torchvision_weights")
+    aliases, builders = table["aliases"], table["builders"]
+    return any(aliases.get(name, name) in builders for name in _call_names(facts))
 
 
 @screen("TL804")
