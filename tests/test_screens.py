@@ -627,7 +627,7 @@ def test_tl001_screen_needs_a_tl_code_in_a_noqa_comment():
     ("TL405", "import torch\nmodel.save(path)\n", False),
     ("TL405", "import torch.nn\ntorch.save(x[:3], path)\n", True),
     ("TL701", "import torch, time\nclass T:\n    def time(self): ...\nT().time()\nx.cuda()\n", False),
-    ("TL701", "from time import perf_counter as clock\nt0 = clock()\n", True),
+    ("TL701", "from time import perf_counter as clock\nt0 = clock()\nt1 = clock()\n", True),
     ("TL802", "import torch\nfrom mylib import Variable\nv = Variable(x)\n", False),
     ("TL802", "from torch.autograd import Variable\nv = Variable(x)\n", True),
     ("TL502", "def hexval(s):\n    return int(s, 16) + int(s, base=2) + int(s, 0)\n", False),
