@@ -704,3 +704,40 @@ def test_the_pretrained_screen_needs_a_torchvision_builder(source, fires):
     from torchlint.rule_screens import passes
 
     assert passes("TL803", parse_facts(source)) is fires
+
+
+def test_tl601_screen_skips_self_calls_and_given_the_path_pytest_tests():
+    from types import SimpleNamespace
+
+    from torchlint.analysis.modes import pytest_file
+    from torchlint.screens import pytest_path
+
+    for path in ("tests/test_x.py", "a/tests/b.py", "x_test.py", "conftest.py", "train.py", "a\\tests\\b.py",
+                 "testing/x.py"):
+        assert pytest_path(path) == pytest_file(SimpleNamespace(path=path)), path
+    _rejected("TL601", """
+        import torch
+
+        class Net:
+            @torch.no_grad()
+            def predict(self, x):
+                return self(x)
+    """)
+    rule = registry.all_rules()["TL601"]
+    source = textwrap.dedent("""
+        import torch
+
+        @torch.no_grad()
+        def test_forward_shape():
+            model = make()
+            assert model(torch.zeros(1, 3)).shape == (1, 2)
+    """)
+    assert [r.code for r in screen_rules(source, [rule], path="train.py", project=None)] == ["TL601"]
+    assert not screen_rules(source, [rule], path="tests/test_model.py", project=None)
+    engine.SCREENING = False
+    try:
+        assert not [f for f in lint_source("tests/test_model.py", source, [rule]) if f.code == "TL601"]
+    finally:
+        engine.SCREENING = True
+    loaded = source + "    model.load_state_dict(state)\n"  # a loaded model run under no_grad: the frozen check
+    assert [r.code for r in screen_rules(loaded, [rule], path="tests/test_model.py", project=None)] == ["TL601"]

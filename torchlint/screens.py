@@ -327,6 +327,10 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
     if "tl601" in facts._memo:
         return facts._memo["tl601"]  # type: ignore[return-value]
     grad = facts.expand(grad_disabling)
+    # In a pytest file (known when the engine gives the path) a call in a function whose name has the
+    # word "test" is no evaluation (`_evaluation`); the frozen-model check has no such exception, but
+    # needs a `load_state_dict` call.
+    tests_skipped = facts.path is not None and pytest_path(facts.path) and "load_state_dict" not in facts.attr_calls
     imported: Set[str] = set()
     bound: Set[str] = set()  # bound anywhere in the file
     module_classes: Dict[str, int] = {}
@@ -357,26 +361,28 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
 
     # (node, inside an evaluation context, name of `self` in the method around (None: none),
     #  innermost class has bases other than `object`, node is in a class body, scope index)
-    stack: List[tuple] = [(facts.tree, False, None, False, False, 0)]
+    stack: List[tuple] = [(facts.tree, False, None, False, False, 0, False)]
     while stack:
-        node, in_root, me, based, in_class, scope = stack.pop()
+        node, in_root, me, based, in_class, scope, in_test = stack.pop()
         kind = type(node)
         if kind is Name:
             mentioned.add(node.id)
             if type(node.ctx) is not ast.Load:
                 bind(scope, node.id)
             continue
-        if kind is Call and in_root:
+        if kind is Call and in_root and not in_test:
             func = node.func
             while type(func) is Attribute and func.attr in strip:
                 func = func.value
             if type(func) is Name:
-                calls.append((func.id, scope))
+                if func.id != me:  # `self(x)`: `_in_module_method`, never reported
+                    calls.append((func.id, scope))
             elif type(func) is Attribute and type(func.value) is Name and me is not None and func.value.id == me:
                 self_call = self_call or not based
         elif kind in functions:
             name = node.name
             bound.add(name)
+            in_test = in_test or (tests_skipped and "test" in split(name))
             defs = scopes[scope][1]
             defs[name] = defs.get(name, 0) + 1
             if not in_root and (role_name(name) or mentions_grad(node.decorator_list)):
@@ -399,26 +405,26 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
                 if a is not None and a.annotation is not None:
                     outer.append(a.annotation)
             for child in outer:
-                stack.append((child, in_root, me, based, in_class, inner))
+                stack.append((child, in_root, me, based, in_class, inner, in_test))
             for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
                 if a is not None:
                     bound.add(a.arg)
                     scopes[inner][3].add(a.arg)
             for child in node.body:
-                stack.append((child, in_root, me, based, False, inner))
+                stack.append((child, in_root, me, based, False, inner, in_test))
             continue
         elif kind is ast.ClassDef:
             bind(scope, node.name)
             if scope == 0:
                 module_classes[node.name] = module_classes.get(node.name, 0) + 1
             for child in (*node.decorator_list, *node.bases, *node.keywords):
-                stack.append((child, in_root, me, based, in_class, scope))
+                stack.append((child, in_root, me, based, in_class, scope, in_test))
             based = any(not (type(b) is Name and b.id == "object") for b in node.bases)
             inner = len(scopes)
             scopes.append([scope, {}, set(), set(), None, True, None])
             class_names.append(node.name)
             for child in node.body:
-                stack.append((child, in_root, me, based, True, inner))
+                stack.append((child, in_root, me, based, True, inner, in_test))
             continue
         elif kind is ast.Lambda:
             in_class = False
@@ -455,7 +461,7 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
                 bind(scope, name)
                 bind(0, name)
         for child in ast.iter_child_nodes(node):
-            stack.append((child, in_root, me, based, in_class, scope))
+            stack.append((child, in_root, me, based, in_class, scope, in_test))
     builtin_names = vars(builtins)
 
     def may_forward(name: str, scope: int) -> bool:
@@ -486,6 +492,13 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
 
 
 _MODEL_WORD = re.compile(r"model|net", re.I)  # over-approximates TL601's `_model_like`
+
+
+def pytest_path(path: str) -> bool:
+    """= analysis/modes.py `pytest_file` (tests/test_screens.py checks they agree)."""
+    path = path.replace("\\", "/")
+    base = path.rsplit("/", 1)[-1]
+    return base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py" or "/tests/" in path
 
 
 def _may_have_call_sites(facts: Facts, function: str, owner: Optional[str], names: Set[str]) -> bool:
