@@ -741,3 +741,49 @@ def test_tl601_screen_skips_self_calls_and_given_the_path_pytest_tests():
         engine.SCREENING = True
     loaded = source + "    model.load_state_dict(state)\n"  # a loaded model run under no_grad: the frozen check
     assert [r.code for r in screen_rules(loaded, [rule], path="tests/test_model.py", project=None)] == ["TL601"]
+
+
+def test_a_first_party_package_named_like_a_third_party_one_is_still_screened_in(tmp_path):
+    # Linting timm's own repository: `from timm.layers import Mlp` is first-party there.  No guess about
+    # third-party names may screen the file out; what decides is whether a folder of the file or above
+    # holds the module (Project.resolve_module's search dirs).
+    repo = tmp_path / "repo"
+    (repo / "timm" / "models").mkdir(parents=True)
+    (repo / "pyproject.toml").write_text("[project]\nname = 'timm'\n")
+    (repo / "timm" / "__init__.py").write_text("")
+    (repo / "timm" / "models" / "__init__.py").write_text("")
+    (repo / "timm" / "layers.py").write_text(textwrap.dedent("""
+        import torch.nn as nn
+
+        class Mlp(nn.Module):
+            def __init__(self, width):
+                super().__init__()
+                self.fc = nn.Linear(width, width)
+
+            def forward(self, x):
+                return self.fc(x)
+    """))
+    net = repo / "timm" / "models" / "net.py"
+    net.write_text(textwrap.dedent("""
+        import torch.nn as nn
+        import timm.layers
+
+        class Net(nn.Module):
+            def forward(self, x):
+                return timm.layers.Mlp(x.shape[-1])(x)
+    """))
+    codes = ("TL101",)
+    found = {}
+    for screen in (True, False):
+        job = runner.Job(rule_codes=codes, root=str(repo), screen=screen, timeout=0)
+        found[screen] = [_key(r.findings) for r in runner._run(job, [str(net)], 1)]
+    assert found[True] == found[False] and "TL101" in str(found[True])
+    from torchlint.flake8_plugin import TorchlintChecker
+
+    text = net.read_text()
+    assert "TL101" in TorchlintChecker(ast.parse(text), str(net), text.splitlines(True))._screened(text)
+    # the same file outside such a repository: `timm` is third-party, the screen needs no project to say so
+    elsewhere = tmp_path / "elsewhere" / "net.py"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(text)
+    assert "TL101" not in TorchlintChecker(ast.parse(text), str(elsewhere), text.splitlines(True))._screened(text)

@@ -96,7 +96,8 @@ def analyse(path: str, source: str, rules: Sequence[Rule], project=None, screen:
 
         if tree is None:
             tree = python_tree(source)  # parsed once: the screens and the module summary read it
-        candidates = screen_rules(source, candidates, tree=tree)
+        # path and project: the screens of cross-file checks ask the project the rules will see
+        candidates = screen_rules(source, candidates, tree=tree, path=path, project=project)
     if not candidates:
         return Analysis(module=None)
     try:

@@ -117,6 +117,9 @@ class TorchlintChecker:
         facts = parse_facts(source, tree) if candidates else None
         if facts is None:
             return candidates + self._unindexed(source)
+        # The screens of cross-file checks (TL101's) ask the project the worker's rules will see; it is
+        # built (importing libcst) only when such a screen gets that far.
+        facts.path, facts.project = self.filename, _LazyProject(self.filename)
         return tuple(code for code in candidates if passes(code, facts)) + self._unindexed(source)
 
     def _unindexed(self, source: str) -> tuple:
@@ -165,6 +168,23 @@ def _lint(rules, item):
         return engine.lint_source(filename, source, rules, _project_for(filename))
     finally:
         engine.SCREENING = screening
+
+
+class _LazyProject:
+    """`_project_for(filename)`, built on first use (None -> a project that knows nothing)."""
+
+    def __init__(self, filename: str) -> None:
+        self._filename = filename
+        self._project = self
+
+    def __getattr__(self, name: str):
+        if self._project is self:
+            self._project = _project_for(self._filename)
+        if self._project is None:
+            if name == "enabled":
+                return False
+            raise AttributeError(name)
+        return getattr(self._project, name)
 
 
 def _project_for(filename: str):

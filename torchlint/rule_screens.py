@@ -217,6 +217,9 @@ def tl101(facts: Facts) -> bool:
     if facts.path is not None and facts.project is not UNKNOWN:
         # The engine says which project the rules see: ask it whether a dotted name is another file's class.
         return forward_build_possible(facts, built, cross=lambda spelled: project_class_elsewhere(facts, spelled))
+    # No project said (a caller that gives no path): any absolute import may be first-party, but for the
+    # standard modules a project does not shadow -- never a guess about third-party names (timm's own
+    # repository imports `timm.layers` first-party).
     roots, any_root = _first_party_roots(facts)
     if not roots and not any_root and not any(
         (method == "forward" or method in facts.attrs) and not called.isdisjoint(built)
@@ -227,8 +230,6 @@ def tl101(facts: Facts) -> bool:
     return forward_build_possible(facts, built, frozenset(roots), any_root)
 
 
-_NOT_FIRST_PARTY = frozenset({"torch", "torchvision", "torchaudio", "numpy", "timm", "transformers", "lightning",
-                               "pytorch_lightning", "scipy", "sklearn", "PIL", "cv2", "einops", "tqdm"})  # fmt: skip
 # Standard modules a project does not shadow with a file of its own (the project model would resolve
 # such an import to that file).  Names projects do use for their own modules (test, code, types,
 # parser, profile, trace, token, ...) are left out: an import of those may be first-party.
@@ -246,7 +247,7 @@ _STDLIB_NOT_SHADOWED = frozenset({
 })  # fmt: skip
 
 
-def _first_party_roots(facts: Facts, skipped: frozenset = _NOT_FIRST_PARTY | _STDLIB_NOT_SHADOWED,
+def _first_party_roots(facts: Facts, skipped: frozenset = _STDLIB_NOT_SHADOWED,
                        ) -> Tuple[Set[str], bool]:
     """The names imports from maybe-first-party modules bind (`from <module> import X` binds X, `import
     <module>.b` binds its root; relative imports always count, absolute ones unless their top module is

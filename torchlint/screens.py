@@ -21,6 +21,7 @@ some rule's screen fires -- no rule could have reported anything in it.
 from __future__ import annotations
 
 import ast
+import os
 import re
 from functools import cache
 from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
@@ -949,14 +950,14 @@ def project_class_elsewhere(facts: Facts, spelled: str) -> bool:
 
 
 def _project_class_elsewhere(facts: Facts, spelled: str) -> bool:
-    import os
-
     project, path = facts.project, facts.path
     if project is UNKNOWN or path is None:
         return True
+    root, _, rest = spelled.partition(".")
+    if not _may_be_first_party(facts, path, root):
+        return False  # before the project is asked: the flake8 plugin builds it (libcst) only now
     if project is None or not getattr(project, "enabled", False):
         return False  # `project_of(ctx)` is EMPTY: `class_of` is always None
-    root, _, rest = spelled.partition(".")
     bound, star = _import_bindings(facts)
     table = _own_names_table(facts)
     if table is None:
@@ -979,6 +980,56 @@ def _project_class_elsewhere(facts: Facts, spelled: str) -> bool:
     if symbol is None or symbol.kind != "class":
         return False
     return os.path.abspath(symbol.path) != os.path.abspath(path)
+
+
+def _may_be_first_party(facts: Facts, path: str, root: str) -> bool:
+    """False when `root` is not imported (nor a class of this file), or is bound only by absolute
+    imports (and no star import exists) of top modules that no folder of `path` or above holds (`top.py`
+    or `top/`): `Project.resolve_module` searches only the file's folder, its project root and extra
+    roots around it -- all of them that folder or above."""
+    sources = _import_tops(facts)
+    if sources is None:
+        return True
+    if root not in sources:  # not imported (`class_of` resolves imported names), unless a class here
+        return root in facts.classes
+    return any(top is None or _local_module(os.path.dirname(os.path.abspath(path)), top) for top in sources[root])
+
+
+def _import_tops(facts: Facts) -> Optional[Dict[str, List[Optional[str]]]]:
+    """name -> the top modules of the imports binding it (None: a relative import); None when the file
+    has a star import (any name may come through it)."""
+    if "import_tops" not in facts._memo:
+        tops: Optional[Dict[str, List[Optional[str]]]] = {}
+        for node in _walk(facts.tree):
+            kind = type(node)
+            if kind is ast.Import:
+                for alias in node.names:
+                    bound = alias.asname or alias.name.split(".", 1)[0]
+                    tops.setdefault(bound, []).append(alias.name.split(".", 1)[0])  # type: ignore[union-attr]
+            elif kind is ast.ImportFrom:
+                top = (node.module or "").split(".", 1)[0] if not node.level else None
+                for alias in node.names:
+                    if alias.name == "*":
+                        tops = None
+                        break
+                    tops.setdefault(alias.asname or alias.name, []).append(top)  # type: ignore[union-attr]
+                if tops is None:
+                    break
+        facts._memo["import_tops"] = tops
+    return facts._memo["import_tops"]  # type: ignore[return-value]
+
+
+_LOCAL_MODULES: Dict[Tuple[str, str], bool] = {}
+
+
+def _local_module(folder: str, top: str) -> bool:
+    """Does `folder` or a folder above it hold module `top` (`top.py`, or a folder `top/`)?"""
+    key = (folder, top)
+    if key not in _LOCAL_MODULES:
+        here = os.path.isfile(os.path.join(folder, top + ".py")) or os.path.isdir(os.path.join(folder, top))
+        parent = os.path.dirname(folder)
+        _LOCAL_MODULES[key] = here or (parent != folder and _local_module(parent, top))
+    return _LOCAL_MODULES[key]
 
 
 def _import_bindings(facts: Facts) -> Tuple[Set[str], bool]:
