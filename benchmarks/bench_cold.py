@@ -60,7 +60,9 @@ from torchlint import engine, registry
 from torchlint.rule import Rule
 from torchlint.rule_screens import SCREENS
 from torchlint.screens import parse_facts
+from torchlint.analysis.project import shared_project
 rules = registry.select_rules(["ALL"] if sys.argv[1] == "all" else None)
+project = shared_project(())
 text = {r.code: 0 for r in rules}
 screened = dict(text)
 kept = out = 0
@@ -76,6 +78,8 @@ for tree in sys.argv[2:]:
             lines = source.count("\n")
             candidates = engine.rules_for(source, rules)
             facts = parse_facts(source) if candidates else None
+            if facts is not None:  # as the engine screens: told the file's path and project
+                facts.path, facts.project = os.path.join(d, f), project
             any_kept = False
             for rule in candidates:
                 text[rule.code] += lines
