@@ -39,7 +39,7 @@ class Facts:
     __slots__ = (
         "source", "idents", "attrs", "attr_calls", "name_calls", "method_calls", "direct_method_calls", "functions",
         "method_names", "classes", "loops", "for_iters", "aliases", "int_base_calls", "keywords", "_lines", "tree",
-        "_memo", "class_nodes", "call_roots", "path", "project",
+        "_memo", "class_nodes", "call_roots", "path", "project", "imports",
     )  # fmt: skip
 
     def __init__(self, source: str) -> None:
@@ -71,6 +71,7 @@ class Facts:
         # instead of assuming any import may be first-party.  UNKNOWN: not told (flake8, tests).
         self.path: Optional[str] = None
         self.project: object = UNKNOWN
+        self.imports: List[ast.AST] = []  # every Import / ImportFrom statement, in no particular order
 
     def lines(self) -> List[str]:
         if self._lines is None:
@@ -239,6 +240,7 @@ def collect(tree: ast.AST, source: str) -> Facts:
         elif kind is arg:
             idents.add(node.arg)
         elif kind is Import or kind is ImportFrom:
+            facts.imports.append(node)
             module = getattr(node, "module", None)
             if module:
                 idents.update(module.split("."))
@@ -1000,7 +1002,7 @@ def _import_tops(facts: Facts) -> Optional[Dict[str, List[Optional[str]]]]:
     has a star import (any name may come through it)."""
     if "import_tops" not in facts._memo:
         tops: Optional[Dict[str, List[Optional[str]]]] = {}
-        for node in _walk(facts.tree):
+        for node in facts.imports:
             kind = type(node)
             if kind is ast.Import:
                 for alias in node.names:
@@ -1037,14 +1039,12 @@ def _import_bindings(facts: Facts) -> Tuple[Set[str], bool]:
     if "import_bindings" not in facts._memo:
         bound: Set[str] = set()
         star = False
-        for node in _walk(facts.tree):
-            kind = type(node)
-            if kind is ast.Import or kind is ast.ImportFrom:
-                for alias in node.names:
-                    if alias.name == "*":
-                        star = True
-                    else:
-                        bound.add(alias.asname or alias.name.split(".", 1)[0])
+        for node in facts.imports:
+            for alias in node.names:
+                if alias.name == "*":
+                    star = True
+                else:
+                    bound.add(alias.asname or alias.name.split(".", 1)[0])
         facts._memo["import_bindings"] = (bound, star)
     return facts._memo["import_bindings"]  # type: ignore[return-value]
 
