@@ -86,7 +86,10 @@ class MissingEval(Rule):
         directly or through its submodules) has dropout (including `nn.LSTM`/`GRU`/`RNN` with
         `num_layers > 1` and `dropout > 0`, `nn.MultiheadAttention(dropout > 0)` and the
         `nn.Transformer*` layers, judged from their constructor arguments: `dropout=0` does not count),
-        batch norm or instance norm with running statistics, or reads `self.training`; for a model
+        batch norm, or reads `self.training` -- not instance norm, whose training-mode forward normalises
+        each sample by its own statistics as in training (eval mode would switch to running averages
+        the model never used), nor a plain object held in an attribute (no submodule: `.eval()` never
+        reaches it); for a model
         whose class it cannot see, it reports only inside `no_grad`/`inference_mode` in a function or
         loop whose name says evaluation (`validate`, `test_loader`...).  A class with no such layers is
         never reported, nor are losses and metrics (`nn.MSELoss()`, `PSNR()`, `SSIM()`, `LPIPS()`, a
@@ -144,7 +147,7 @@ class MissingEval(Rule):
         plans = ctx.memo("tl601.plans", dict)
         reported = set()
         for evaluation, unambiguous in evaluations(ctx):
-            status = model_status(ctx, model_expression(evaluation.use.func))
+            status = model_status(ctx, model_expression(evaluation.use.func), inference=True)
             if status.verdict == INDEPENDENT:
                 continue
             if status.verdict != DEPENDENT and not (unambiguous and _model_like(evaluation.key)):
@@ -183,6 +186,9 @@ def _message(ctx: FileContext, evaluation: Evaluation, status) -> str:
         at = f" {where}" if where else ""
         if status.verdict == DEPENDENT:
             candidates.append(f"`{key}` is evaluated{at} in training mode ({status.evidence}); {todo}")
+            if " uses " in status.evidence:  # a long chain across classes: its last link names the layer
+                last = status.evidence.rsplit(" uses ", 1)[1]
+                candidates.append(f"`{key}` is evaluated{at} in training mode (via {last}); {todo}")
             candidates.append(f"`{key}` is evaluated{at} in training mode (it has dropout or batch norm); {todo}")
         else:
             candidates.append(f"`{key}` is evaluated{at} without `{key}.eval()`: any dropout or batch norm stays in "
@@ -328,7 +334,7 @@ def frozen_models_in_training_mode(ctx: FileContext) -> List[Tuple[cst.Call, str
             continue
         if not _loaded_state(ctx, key) or optimized(ctx, key) or _mode_ever_set(ctx, key):
             continue
-        status = model_status(ctx, model_expression(calls[0].func))
+        status = model_status(ctx, model_expression(calls[0].func), inference=True)
         if status.verdict == DEPENDENT:
             found.append((calls[0], key, status))
     return found
@@ -501,7 +507,7 @@ def _injected_in_eval_mode(ctx: FileContext, class_def: cst.ClassDef, key: str, 
     init, param, others = injected
     for other in others:
         if other.value is None or _constructs_same_file_class(ctx, other.value) or \
-                model_status(ctx, other.value).verdict == DEPENDENT:  # fmt: skip
+                model_status(ctx, other.value, inference=True).verdict == DEPENDENT:  # fmt: skip
             return False
     rest = "".join("." + part for part in parts[2:])
     sites = constructor_or_call_sites(ctx, init)

@@ -164,5 +164,5 @@ def test_a_layer_built_only_in_forward_gives_no_state():
 
 
 def test_summary_version():
-    assert S.SUMMARY_VERSION == 3
+    assert S.SUMMARY_VERSION == 4
     assert S.valid(summarise_text("m.py", "x = 1\n"))

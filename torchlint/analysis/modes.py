@@ -28,7 +28,14 @@ import libcst as cst
 from torchlint.analysis.dataflow import attribute_assignments, local_assignments, reaching_assignments, self_name
 from torchlint.analysis.facts import bind_arguments, resolve_call, same_file_class
 from torchlint.analysis.facts import call_sites as facts_call_sites
-from torchlint.analysis.modules import DEPENDENT, INDEPENDENT, UNRESOLVED, nn_class_status, nn_classes
+from torchlint.analysis.modules import (
+    DEPENDENT,
+    INDEPENDENT,
+    UNRESOLVED,
+    module_class_kind,
+    nn_class_status,
+    nn_classes,
+)
 from torchlint.analysis.modules import literal_bool as _literal_bool
 from torchlint.analysis.words import _EVAL_WORDS, _ROLE_WORDS, eval_role_name, words  # noqa: F401 (defined there)
 from torchlint.context import FileContext
@@ -385,21 +392,22 @@ def imported_roots(ctx: FileContext):
     return ctx.import_bindings()
 
 
-def body_status(ctx: FileContext, root: cst.CSTNode, depth: int = 0) -> Status:
+def body_status(ctx: FileContext, root: cst.CSTNode, depth: int = 0, inference: bool = False) -> Status:
     """What the layers built inside a class body or a builder function tell us."""
-    known: Dict[int, Status] = ctx.memo("modes.body_status", dict)
-    if id(root) not in known:
-        known[id(root)] = _UNRESOLVED  # recursion guard: a class that builds itself is not resolved
-        known[id(root)] = _body_status(ctx, root, depth)
-    return known[id(root)]
+    known: Dict[tuple, Status] = ctx.memo("modes.body_status", dict)
+    key = (id(root), inference)
+    if key not in known:
+        known[key] = _UNRESOLVED  # recursion guard: a class that builds itself is not resolved
+        known[key] = _body_status(ctx, root, depth, inference)
+    return known[key]
 
 
-def _body_status(ctx: FileContext, root: cst.CSTNode, depth: int) -> Status:
+def _body_status(ctx: FileContext, root: cst.CSTNode, depth: int, inference: bool) -> Status:
     label = root.name.value if isinstance(root, (cst.ClassDef, cst.FunctionDef)) else "model"
     all_known = True
     if isinstance(root, cst.ClassDef):
         for base in root.bases:
-            base_status = _base_status(ctx, base.value, depth)
+            base_status = _base_status(ctx, base.value, depth, inference)
             if base_status.verdict == DEPENDENT:
                 return Status(DEPENDENT, f"`{label}` derives from `{ctx.code(base.value)}`")
             all_known &= base_status.verdict == INDEPENDENT
@@ -409,16 +417,32 @@ def _body_status(ctx: FileContext, root: cst.CSTNode, depth: int) -> Status:
     for name in ctx.walk(root, cst.Name):
         other = same_file_class(ctx, name.value)
         if other is not None and other is not root and depth < _MAX_DEPTH:
-            inner = body_status(ctx, other, depth + 1)
-            if inner.verdict == DEPENDENT:
+            kind = _module_kind(ctx, other)
+            if kind is False:
+                continue  # a plain object is no submodule: `.eval()` never reaches it (project.is_module)
+            inner = body_status(ctx, other, depth + 1, inference)
+            if inner.verdict == DEPENDENT and kind:
                 return Status(DEPENDENT, f"`{label}` uses `{other.name.value}`, which {_tail(inner)}")
             all_known &= inner.verdict == INDEPENDENT
     for call in ctx.walk(root, cst.Call):
-        verdict = _call_layer_status(ctx, call, depth)
+        verdict = _call_layer_status(ctx, call, depth, inference)
         if verdict.verdict == DEPENDENT:
             return Status(DEPENDENT, verdict.evidence.replace("{label}", label))
         all_known &= verdict.verdict == INDEPENDENT
     return _INDEPENDENT if all_known else _UNRESOLVED
+
+
+def _module_kind(ctx: FileContext, class_def: cst.ClassDef) -> Optional[bool]:
+    """Is a same-file class an `nn.Module` (True), a plain class (False), or unknown (None)?  Bases
+    this file cannot see are asked of the project (`Project.is_module`, the cross-file answer)."""
+    kind = module_class_kind(ctx, class_def)
+    if kind is None:
+        from torchlint.analysis.project import project_of
+
+        project = project_of(ctx)
+        symbol = project.class_of(ctx, class_def.name)
+        kind = project.is_module(symbol) if symbol is not None else None
+    return kind
 
 
 def _tail(status: Status) -> str:
@@ -427,7 +451,7 @@ def _tail(status: Status) -> str:
     return text.split("` ", 1)[1] if "` " in text else text
 
 
-def _base_status(ctx: FileContext, base: cst.BaseExpression, depth: int) -> Status:
+def _base_status(ctx: FileContext, base: cst.BaseExpression, depth: int, inference: bool) -> Status:
     if ctx.is_name(base, "torch.nn.Module") or dotted_name(base) == "object":
         return _INDEPENDENT
     qualified = ctx.qualified_name(base)
@@ -437,20 +461,20 @@ def _base_status(ctx: FileContext, base: cst.BaseExpression, depth: int) -> Stat
     if isinstance(base, cst.Name):
         other = same_file_class(ctx, base.value)
         if other is not None and depth < _MAX_DEPTH:
-            return body_status(ctx, other, depth + 1)
-    return project_status(ctx, base) or _UNRESOLVED
+            return body_status(ctx, other, depth + 1, inference)
+    return project_status(ctx, base, inference) or _UNRESOLVED
 
 
-def project_status(ctx: FileContext, expr: cst.BaseExpression) -> Optional[Status]:
+def project_status(ctx: FileContext, expr: cst.BaseExpression, inference: bool = False) -> Optional[Status]:
     """An imported first-party class (`from models import Net`; `Net(...)`, `models.Net`), or a call
     of an imported factory that returns instances of such classes, judged across files by the
     project model; None when it cannot tell (not first-party, no project, unknown layers)."""
     from torchlint.analysis.project import project_of
 
     project = project_of(ctx)
-    dependent, evidence = project.mode_status(ctx, expr)
+    dependent, evidence = project.mode_status(ctx, expr, inference)
     if dependent is None and isinstance(expr, cst.Call):
-        dependent, evidence = _factory_status(ctx, project, expr)
+        dependent, evidence = _factory_status(ctx, project, expr, inference)
     if dependent is True:
         return Status(DEPENDENT, evidence)
     if dependent is False:
@@ -458,7 +482,7 @@ def project_status(ctx: FileContext, expr: cst.BaseExpression) -> Optional[Statu
     return None
 
 
-def _factory_status(ctx: FileContext, project, call: cst.Call):
+def _factory_status(ctx: FileContext, project, call: cst.Call, inference: bool):
     """`model = build_model(cfg)` from another file that returns `Net(...)`: that class's answer."""
     remote = project.remote_values(ctx, call)
     if not remote or remote[1] or not remote[0]:
@@ -466,7 +490,7 @@ def _factory_status(ctx: FileContext, project, call: cst.Call):
     verdicts = []
     for value in remote[0]:
         symbol = project.resolve(value.path, value.value.get("cls")) if value.value.get("k") == "instance" else None
-        facts = project.class_facts(symbol) if symbol is not None and symbol.kind == "class" else None
+        facts = project.class_facts(symbol, inference) if symbol is not None and symbol.kind == "class" else None
         if facts is None:
             return None, ""
         if facts["mode_dependent"]:
@@ -475,19 +499,19 @@ def _factory_status(ctx: FileContext, project, call: cst.Call):
     return (False, "") if verdicts and all(v is False for v in verdicts) else (None, "")
 
 
-def _imported_layer_status(ctx: FileContext, call: cst.Call) -> Optional[Status]:
-    found = project_status(ctx, call)
+def _imported_layer_status(ctx: FileContext, call: cst.Call, inference: bool) -> Optional[Status]:
+    found = project_status(ctx, call, inference)
     if found is not None and found.verdict == DEPENDENT:
         return Status(DEPENDENT, f"`{{label}}` uses {found.evidence.replace(') ', '), which ', 1)}")
     return found
 
 
-def _call_layer_status(ctx: FileContext, call: cst.Call, depth: int) -> Status:
+def _call_layer_status(ctx: FileContext, call: cst.Call, depth: int, inference: bool) -> Status:
     """INDEPENDENT for calls that cannot build a mode-dependent layer, DEPENDENT for one that does."""
     func = call.func
     qualified = ctx.call_name(call)
     if qualified is not None:
-        status = nn_class_status(ctx, call, qualified)
+        status = nn_class_status(ctx, call, qualified, inference)
         if status == DEPENDENT:
             return Status(DEPENDENT, f"`{{label}}` builds `{_short(qualified)}`")
         if status == UNRESOLVED:
@@ -496,7 +520,7 @@ def _call_layer_status(ctx: FileContext, call: cst.Call, depth: int) -> Status:
             return _UNRESOLVED
         if qualified.split(".", 1)[0] in _LAYER_FREE_LIBRARIES:
             return _INDEPENDENT
-        return _imported_layer_status(ctx, call) or _UNRESOLVED
+        return _imported_layer_status(ctx, call, inference) or _UNRESOLVED
     if isinstance(func, cst.Name):
         if func.value in _BUILTINS:
             return _INDEPENDENT
@@ -504,16 +528,16 @@ def _call_layer_status(ctx: FileContext, call: cst.Call, depth: int) -> Status:
             return _INDEPENDENT  # judged through the class name itself
         callee = resolve_call(ctx, call)
         if callee is not None and depth < _MAX_DEPTH:
-            inner = body_status(ctx, callee, depth + 1)
+            inner = body_status(ctx, callee, depth + 1, inference)
             if inner.verdict == DEPENDENT:
                 return Status(DEPENDENT, f"`{{label}}` calls `{callee.name.value}()`, which {_tail(inner)}")
             return inner
-        return _imported_layer_status(ctx, call) or _UNRESOLVED
+        return _imported_layer_status(ctx, call, inference) or _UNRESOLVED
     if isinstance(func, cst.Attribute):
         root = dotted_name(func)
         if root is not None and root.split(".", 1)[0] in imported_roots(ctx):
             # `models.resnet18()`, `timm.create_model()`: layers we cannot see, unless first-party
-            return _imported_layer_status(ctx, call) or _UNRESOLVED
+            return _imported_layer_status(ctx, call, inference) or _UNRESOLVED
         if func.attr.value[:1].isupper():
             return _UNRESOLVED  # a class reached through an object
         # `x.view(...)`, `self.fc(x)`, `layers.append(...)`, `self._make_layer(...)` (whose body is
@@ -522,47 +546,47 @@ def _call_layer_status(ctx: FileContext, call: cst.Call, depth: int) -> Status:
     return _UNRESOLVED
 
 
-def model_status(ctx: FileContext, expr: cst.BaseExpression, depth: int = 0) -> Status:
+def model_status(ctx: FileContext, expr: cst.BaseExpression, depth: int = 0, inference: bool = False) -> Status:
     """Does the model `expr` evaluates to have mode-dependent layers?"""
     if depth > _MAX_DEPTH:
         return _UNRESOLVED
     expr = model_expression(expr)
     if isinstance(expr, cst.Call):
-        return _constructed_status(ctx, expr, depth)
+        return _constructed_status(ctx, expr, depth, inference)
     if isinstance(expr, cst.Name):
-        return _name_status(ctx, expr, depth)
+        return _name_status(ctx, expr, depth, inference)
     if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
         if expr.value.value == self_name(ctx, expr):
             class_def = ctx.enclosing(expr, (cst.ClassDef,))
             assigned = attribute_assignments(ctx, class_def, expr.attr.value) if class_def else []
             if not assigned:
                 return _UNRESOLVED
-            return combine([model_status(ctx, a.value, depth + 1) for a in assigned])
+            return combine([model_status(ctx, a.value, depth + 1, inference) for a in assigned])
     return _UNRESOLVED
 
 
-def _constructed_status(ctx: FileContext, call: cst.Call, depth: int) -> Status:
+def _constructed_status(ctx: FileContext, call: cst.Call, depth: int, inference: bool) -> Status:
     func = call.func
     if isinstance(func, cst.Attribute) and func.attr.value in _SELF_RETURNING:
-        return model_status(ctx, func.value, depth + 1)
+        return model_status(ctx, func.value, depth + 1, inference)
     qualified = ctx.call_name(call)
     if qualified is not None:
         entry = nn_classes().get(qualified)
         if entry is not None and entry.get("container"):
-            return _container_status(ctx, call, qualified, depth)
-        status = nn_class_status(ctx, call, qualified)
+            return _container_status(ctx, call, qualified, depth, inference)
+        status = nn_class_status(ctx, call, qualified, inference)
         if status is not None:
             return Status(status, f"it is `{_short(qualified)}`" if status == DEPENDENT else "")
     spelled = dotted_name(func) or ""
     if any(word in spelled for word in _WRAPPER_WORDS) and call.args and call.args[0].keyword is None:
-        return model_status(ctx, call.args[0].value, depth + 1)
+        return model_status(ctx, call.args[0].value, depth + 1, inference)
     if isinstance(func, cst.Name):
         class_def = same_file_class(ctx, func.value)
         if class_def is not None:
-            statuses = [body_status(ctx, class_def)]
+            statuses = [body_status(ctx, class_def, 0, inference)]
             for arg in call.args:  # `ResNet(BasicBlock, [2, 2, 2, 2])`: the block class decides too
                 if isinstance(arg.value, cst.Name) and same_file_class(ctx, arg.value.value) is not None:
-                    statuses.append(body_status(ctx, same_file_class(ctx, arg.value.value)))
+                    statuses.append(body_status(ctx, same_file_class(ctx, arg.value.value), 0, inference))
             found = combine(statuses)
             if found.verdict == DEPENDENT or not any(s.verdict == UNRESOLVED for s in statuses):
                 return found
@@ -572,8 +596,8 @@ def _constructed_status(ctx: FileContext, call: cst.Call, depth: int) -> Status:
             returns = [r.value for r in ctx.walk(callee, cst.Return)
                        if r.value is not None and not inside_nested_scope(ctx, r, callee)]  # fmt: skip
             if returns:
-                return combine([model_status(ctx, value, depth + 1) for value in returns])
-    found = project_status(ctx, call)
+                return combine([model_status(ctx, value, depth + 1, inference) for value in returns])
+    found = project_status(ctx, call, inference)
     if found is not None:
         return found
     if metric_class_name(spelled.rsplit(".", 1)[-1]):
@@ -590,7 +614,7 @@ def metric_class_name(name: str) -> bool:
     return name[:1].isupper() and any(part in name.lower() for part in _METRIC_PARTS)
 
 
-def _container_status(ctx: FileContext, call: cst.Call, qualified: str, depth: int) -> Status:
+def _container_status(ctx: FileContext, call: cst.Call, qualified: str, depth: int, inference: bool) -> Status:
     statuses = []
     for arg in call.args:
         if arg.star:
@@ -600,7 +624,7 @@ def _container_status(ctx: FileContext, call: cst.Call, qualified: str, depth: i
             values = [element.value for element in arg.value.elements]
         elif isinstance(arg.value, cst.Dict):
             values = [element.value for element in arg.value.elements]
-        statuses.extend(model_status(ctx, value, depth + 1) for value in values)
+        statuses.extend(model_status(ctx, value, depth + 1, inference) for value in values)
     found = combine(statuses)
     if found.verdict == DEPENDENT:
         inner = found.evidence
@@ -609,7 +633,7 @@ def _container_status(ctx: FileContext, call: cst.Call, qualified: str, depth: i
     return found if statuses else _INDEPENDENT
 
 
-def _name_status(ctx: FileContext, name: cst.Name, depth: int) -> Status:
+def _name_status(ctx: FileContext, name: cst.Name, depth: int, inference: bool) -> Status:
     scope = ctx.scope_of(name)
     while isinstance(scope, cst.ClassDef):
         scope = ctx.scope_of(scope)
@@ -618,35 +642,36 @@ def _name_status(ctx: FileContext, name: cst.Name, depth: int) -> Status:
     open_ended = True
     if assigned:
         reaching = reaching_assignments(ctx, name)
-        statuses.extend(model_status(ctx, a.value, depth + 1) if a.value is not None else _UNRESOLVED
+        statuses.extend(model_status(ctx, a.value, depth + 1, inference) if a.value is not None else _UNRESOLVED
                         for a in reaching)  # fmt: skip
         open_ended = not reaching or not reaching[-1].unconditional
         if not reaching:
-            statuses.extend(model_status(ctx, a.value, depth + 1) if a.value is not None else _UNRESOLVED
+            statuses.extend(model_status(ctx, a.value, depth + 1, inference) if a.value is not None else _UNRESOLVED
                             for a in assigned)  # fmt: skip
             open_ended = False
     if open_ended:
         if isinstance(scope, cst.FunctionDef) and name.value in _param_names(scope):
-            statuses.extend(_param_status(ctx, scope, name.value, depth))
+            statuses.extend(_param_status(ctx, scope, name.value, depth, inference))
         elif isinstance(scope, cst.FunctionDef):
             globals_ = local_assignments(ctx, ctx.module).get(name.value, [])
             if not globals_:
                 statuses.append(_UNRESOLVED)
-            statuses.extend(model_status(ctx, a.value, depth + 1) if a.value is not None else _UNRESOLVED
+            statuses.extend(model_status(ctx, a.value, depth + 1, inference) if a.value is not None else _UNRESOLVED
                             for a in globals_)  # fmt: skip
         elif not assigned:
             statuses.append(_UNRESOLVED)
     return combine(statuses)
 
 
-def _param_status(ctx: FileContext, function: cst.FunctionDef, param: str, depth: int) -> List[Status]:
+def _param_status(ctx: FileContext, function: cst.FunctionDef, param: str, depth: int,
+                  inference: bool) -> List[Status]:
     sites = constructor_or_call_sites(ctx, function)
     if not sites:
         return [_UNRESOLVED]
     statuses = []
     for call in sites:
         bound = bind_arguments(ctx, call, function).get(param)
-        statuses.append(model_status(ctx, bound, depth + 1) if bound is not None else _UNRESOLVED)
+        statuses.append(model_status(ctx, bound, depth + 1, inference) if bound is not None else _UNRESOLVED)
     return statuses
 
 

@@ -13,7 +13,8 @@
 - `nn_class_status(ctx, call, qualified)`: DEPENDENT/INDEPENDENT/UNRESOLVED for a `torch.nn` layer
   constructor (dropout, batch norm, recurrent dropout...; flags and numeric thresholds such as
   `dropout=0`/`num_layers=1` read), the one answer to "does this layer care about train/eval mode"
-  that modes.py (TL601/TL602) and summaries.py build on.
+  that modes.py (TL601/TL602) and summaries.py build on; `inference=True` asks TL601's narrower
+  question (is the training-mode forward wrong at inference: instance norm is not).
 - `project_class_builds_state(ctx, class_def)`: a project module whose `__init__` builds such
   layers (or registers parameters/buffers, or derives from a stateful torch class).
 """
@@ -91,6 +92,30 @@ def module_classes(ctx: FileContext) -> List[cst.ClassDef]:
 
 def is_module_class(ctx: FileContext, class_def: cst.ClassDef) -> bool:
     return id(class_def) in ctx.memo("modules.module_classes", lambda: _compute_module_classes(ctx))
+
+
+def module_class_kind(ctx: FileContext, class_def: cst.ClassDef) -> Optional[bool]:
+    """True for a module class (`is_module_class`), False for a plain class whose every base is seen
+    and none is a module (`class Helper:`, `(object)`, same-file plain bases), None when unsure."""
+    if is_module_class(ctx, class_def):
+        return True
+    by_name = _classes_by_name(ctx)
+    pending, seen = [class_def], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        for arg in current.bases:
+            if arg.keyword is not None:
+                continue
+            base = arg.value
+            local = by_name.get(base.value, []) if isinstance(base, cst.Name) else []
+            if len(local) == 1:
+                pending.append(local[0])
+            elif not (isinstance(base, cst.Name) and base.value == "object" and not local):
+                return None
+    return False
 
 
 def project_base_classes(ctx: FileContext, class_def: cst.ClassDef) -> List[cst.ClassDef]:
@@ -313,13 +338,27 @@ def _default_bool(default: Optional[str]) -> Optional[bool]:
     return {"True": True, "False": False}.get(default or "")
 
 
-def nn_class_status(ctx: FileContext, call: cst.Call, qualified: str) -> Optional[str]:
+# Layers whose training-mode forward is already what inference wants: instance norm normalises each
+# sample by its own statistics in training mode (independent of the batch, exactly as the model was
+# trained); only with `track_running_stats=True` does eval mode differ, switching to running averages
+# the model never used (CycleGAN/pix2pix generators are run in training mode on purpose).
+PER_SAMPLE_NORMS = frozenset({
+    "torch.nn.InstanceNorm1d", "torch.nn.InstanceNorm2d", "torch.nn.InstanceNorm3d",
+    "torch.nn.LazyInstanceNorm1d", "torch.nn.LazyInstanceNorm2d", "torch.nn.LazyInstanceNorm3d",
+})  # fmt: skip
+
+
+def nn_class_status(ctx: FileContext, call: cst.Call, qualified: str, inference: bool = False) -> Optional[str]:
     """DEPENDENT/INDEPENDENT for a torch.nn layer constructor (its flags and numeric thresholds such
-    as `dropout=0`/`num_layers=1` considered); None if not one.  A loss never depends on the mode."""
+    as `dropout=0`/`num_layers=1` considered); None if not one.  A loss never depends on the mode.
+
+    Two questions: by default "does it behave differently in eval mode" (TL602: left in eval while
+    training); with `inference`, "is its training-mode forward wrong for inference" (TL601: dropout,
+    batch norm's batch statistics and running-stat updates -- not instance norm, see PER_SAMPLE_NORMS)."""
     entry = nn_classes().get(qualified)
     if entry is None:
         return None
-    if entry.get("loss"):
+    if entry.get("loss") or (inference and qualified in PER_SAMPLE_NORMS):
         return INDEPENDENT
     if entry.get("container"):
         return None  # decided by what it contains
@@ -525,8 +564,10 @@ def project_class_builds_state(ctx: FileContext, class_def: cst.ClassDef) -> boo
 
 __all__ = [
     "DEPENDENT", "INDEPENDENT", "LIGHTNING_MODULES", "MODE", "UNRESOLVED", "literal_bool", "nn_class_status",
+    "PER_SAMPLE_NORMS",
     "PARAMETERS", "BUFFERS", "STATE_KINDS", "State", "bind_arguments",
-    "forward_only_code", "forward_only_function_around", "is_module_class", "is_zero_literal", "methods",
+    "forward_only_code", "forward_only_function_around", "is_module_class", "module_class_kind", "is_zero_literal",
+    "methods",
     "module_classes", "nn_classes", "project_base_classes", "project_class_builds_state",
     "project_class_called", "torch_module_state", "gives_state", "init_calls", "stateful_torch_base",
 ]  # fmt: skip

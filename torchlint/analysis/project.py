@@ -519,13 +519,16 @@ class Project:
         summary = self.summary(path)
         return summary["module"] if summary else None
 
-    def class_facts(self, symbol_or_qualified: Union[Symbol, str]) -> Optional[dict]:
+    def class_facts(self, symbol_or_qualified: Union[Symbol, str], inference: bool = False) -> Optional[dict]:
+        """The CLASS summary plus "mode_dependent"/"evidence"/"owns_parameters" resolved across files;
+        `inference`: TL601's question (is its training-mode forward wrong at inference, see
+        modules.nn_class_status) instead of "does it behave differently in eval mode"."""
         symbol = self._symbol(symbol_or_qualified, "class")
         summary = self.summary(symbol.path) if symbol else None
         facts = summary["classes"].get(symbol.name) if summary else None
         if facts is None:
             return None
-        dependent, evidence, owns = self._class_status(symbol, 0, set())
+        dependent, evidence, owns = self._class_status(symbol, 0, set(), inference)
         bases = []
         for base in facts["bases"]:
             base_symbol = self.resolve(symbol.path, base)
@@ -549,6 +552,26 @@ class Project:
             external = self.external_name(symbol.path, base)
             if external == qualified or (qualified == "torch.nn.Module" and external in nn_classes()):
                 return True
+        return False
+
+    def is_module(self, symbol: Symbol, depth: int = 0) -> Optional[bool]:
+        """Is the project class `symbol` a `torch.nn.Module`?  True when it derives from one (`derives_from`),
+        False when every base is seen and none is (`class Helper:`, `class Helper(object)`, project bases
+        that are not), None when a base cannot be seen (`class Net(Base)` with `Base` from a library)."""
+        if self.derives_from(symbol):
+            return True
+        summary = self.summary(symbol.path) if depth <= _MAX_DEPTH else None
+        facts = summary["classes"].get(symbol.name) if summary else None
+        if facts is None:
+            return None
+        for base in facts["bases"]:
+            base_symbol = self.resolve(symbol.path, base)
+            if base_symbol is not None:
+                if base_symbol.kind != "class" or self.is_module(base_symbol, depth + 1) is not False:
+                    return None
+                continue
+            if base != "object" and self.external_name(symbol.path, base) != "object":
+                return None
         return False
 
     def casts_itself(self, symbol: Symbol, depth: int = 0) -> bool:
@@ -585,8 +608,10 @@ class Project:
 
         return tables.canonical_name(f"{full}.{rest}" if rest else full)
 
-    def _class_status(self, symbol: Symbol, depth: int, seen: Set[Symbol]) -> Tuple[Optional[bool], str, bool]:
+    def _class_status(self, symbol: Symbol, depth: int, seen: Set[Symbol],
+                      inference: bool = False) -> Tuple[Optional[bool], str, bool]:  # fmt: skip
         """(mode_dependent, evidence, owns_parameters) of a project class, across files."""
+        key = "inference_layer_status" if inference else "layer_status"
         summary = self.summary(symbol.path)
         facts = summary["classes"].get(symbol.name) if summary else None
         if facts is None or symbol in seen or depth > _MAX_DEPTH:
@@ -594,14 +619,14 @@ class Project:
         seen = seen | {symbol}
         label = f"`{symbol.name}` ({self.where(symbol.path, facts['line'])})"
         owns = bool(facts["owns_parameters"])
-        if facts["layer_status"] == S.DEPENDENT:
-            return True, f"{label} {facts['evidence']}", owns
-        known = facts["layer_status"] == S.INDEPENDENT
+        if facts[key] == S.DEPENDENT:
+            return True, f"{label} {facts['inference_evidence' if inference else 'evidence']}", owns
+        known = facts[key] == S.INDEPENDENT
         nn_table = nn_classes()
         for base in facts["bases"]:
             base_symbol = self.resolve(symbol.path, base)
             if base_symbol is not None and base_symbol.kind == "class":
-                dependent, evidence, base_owns = self._class_status(base_symbol, depth + 1, seen)
+                dependent, evidence, base_owns = self._class_status(base_symbol, depth + 1, seen, inference)
                 owns = owns or base_owns
                 if dependent:
                     return True, evidence, owns
@@ -614,30 +639,39 @@ class Project:
                 continue  # judged when the class was summarised
             known = False
         for ref in facts["refs"]:
-            dependent, evidence, ref_owns = self._ref_status(symbol.path, ref, depth, seen)
+            dependent, evidence, ref_owns = self._ref_status(symbol.path, ref, depth, seen, inference)
             owns = owns or ref_owns
             if dependent:
                 return True, f"{label} uses {evidence}", owns
             known &= dependent is False
         return (False if known else None), "", owns
 
-    def _ref_status(self, path: str, spelled: str, depth: int, seen: Set[Symbol]):
+    def _ref_status(self, path: str, spelled: str, depth: int, seen: Set[Symbol], inference: bool = False):
         target = self.resolve(path, spelled)
         if target is None:
             return None, "", False
         if target.kind == "class":
-            return self._class_status(target, depth + 1, seen)
+            dependent, evidence, owns = self._class_status(target, depth + 1, seen, inference)
+            module = self.is_module(target)
+            if module is False:
+                # A plain object (`self.model = DistModel()`) is no submodule: `.eval()` on the holder never
+                # reaches it, so its layers say nothing about the holder's mode (it sets its own).
+                return False, "", owns
+            return (dependent, evidence, owns) if module else (dependent and None, "", owns)
         if target.kind == "function" and target not in seen:
             facts = self.function_facts(target)
             if facts is None:
                 return None, "", False
-            if facts["layer_status"] == S.DEPENDENT:
-                return True, f"`{target.name}()` ({self.where(target.path, facts['line'])}) {facts['evidence']}", \
+            key = "inference_layer_status" if inference else "layer_status"
+            if facts[key] == S.DEPENDENT:
+                evidence = facts["inference_evidence" if inference else "evidence"]
+                return True, f"`{target.name}()` ({self.where(target.path, facts['line'])}) {evidence}", \
                     facts["owns_parameters"]  # fmt: skip
-            known = facts["layer_status"] == S.INDEPENDENT
+            known = facts[key] == S.INDEPENDENT
             owns = facts["owns_parameters"]
             for ref in facts["refs"]:
-                dependent, evidence, ref_owns = self._ref_status(target.path, ref, depth + 1, seen | {target})
+                dependent, evidence, ref_owns = self._ref_status(target.path, ref, depth + 1, seen | {target},
+                                                                 inference)  # fmt: skip
                 owns = owns or ref_owns
                 if dependent:
                     return True, evidence, owns
@@ -747,11 +781,12 @@ class Project:
         symbol = self.resolve(ctx, spelled)
         return symbol if symbol is not None and symbol.kind == "class" else None
 
-    def mode_status(self, ctx, expr) -> Tuple[Optional[bool], str]:
+    def mode_status(self, ctx, expr, inference: bool = False) -> Tuple[Optional[bool], str]:
         """For TL601/TL602 (`analysis/modes.py`): does the project class `expr` constructs or names hold a
-        mode-dependent layer, across files?  (True, evidence) / (False, "") / (None, "") when unknown."""
+        mode-dependent layer, across files?  (True, evidence) / (False, "") / (None, "") when unknown.
+        `inference`: TL601's narrower question (modules.nn_class_status)."""
         symbol = self.class_of(ctx, expr)
-        facts = self.class_facts(symbol) if symbol is not None else None
+        facts = self.class_facts(symbol, inference) if symbol is not None else None
         if facts is None:
             return None, ""
         return facts["mode_dependent"], facts["evidence"]

@@ -40,13 +40,16 @@ Layout (version `SUMMARY_VERSION`; every key always present)::
                 "wrapped": [param],          # params handed to DDP/DataParallel
                 "loads_into": [param | "**"],  # params (or, "**", the values of **kwargs) given `.load_state_dict()`
                 "training_step": bool, "process_group": bool,
-                "layer_status", "evidence", "owns_parameters", "refs"}  # what it builds, as for a class
+                "layer_status", "evidence", "owns_parameters", "refs",  # what it builds, as for a class
+                "inference_layer_status", "inference_evidence"}
 
     CLASS = {"line", "bases": [spelled], "methods": [names], "reads_training": bool,
              "owns_parameters": bool,  # builds state (modules.gives_state: parameters, buffers, mode-dependent
                                        # layers, registrations) in `__init__` or a torch base with state
              "layer_status": "dependent"|"independent"|"unresolved",
-             "evidence": "builds `nn.Dropout`", "refs": [spelled names of project classes/functions used]}
+             "evidence": "builds `nn.Dropout`", "refs": [spelled names of project classes/functions used],
+             "inference_layer_status", "inference_evidence"}  # the same for TL601's question: is its
+                                       # training-mode forward wrong at inference (instance norm is not)
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ import libcst as cst
 
 from torchlint.names import dotted_name
 
-SUMMARY_VERSION = 3
+SUMMARY_VERSION = 4
 LOADER, SAMPLER, CALL, NAME, INSTANCE, TUPLE = "loader", "sampler", "call", "name", "instance", "tuple"
 LOADER_OF = "loader_of"
 WRAPPER = "wrapper"  # a torch data-parallel wrapper construction (TL501 across files)
@@ -624,14 +627,17 @@ def _class_summary(ctx, class_def: cst.ClassDef) -> dict:
     if reads_training and status != DEPENDENT:
         status, evidence = DEPENDENT, "reads `self.training`"
     layers = layer_facts(ctx, class_def)
-    if status != DEPENDENT and layers["layer_status"] == DEPENDENT:
-        status, evidence = DEPENDENT, layers["evidence"]
-    elif status == INDEPENDENT:
-        status = layers["layer_status"]
+    statuses = {}
+    for prefix in ("", "inference_"):  # the two questions (modules.nn_class_status), the same bases
+        own, own_evidence = status, evidence
+        if own != DEPENDENT and layers[prefix + "layer_status"] == DEPENDENT:
+            own, own_evidence = DEPENDENT, layers[prefix + "evidence"]
+        elif own == INDEPENDENT:
+            own = layers[prefix + "layer_status"]
+        statuses[prefix + "layer_status"], statuses[prefix + "evidence"] = own, own_evidence
     return {"line": _line(ctx, class_def), "bases": bases, "methods": methods, "reads_training": reads_training,
             "owns_parameters": owns or any(gives_state(ctx, c) for c in init_calls(ctx, class_def)),
-            "layer_status": status, "evidence": evidence,
-            "refs": layers["refs"], "casts": _casts(ctx, class_def)}  # fmt: skip
+            **statuses, "refs": layers["refs"], "casts": _casts(ctx, class_def)}  # fmt: skip
 
 
 _CASTS = frozenset({"float", "double", "half", "type", "to"})
@@ -657,6 +663,8 @@ def layer_facts(ctx, root: cst.CSTNode) -> dict:
 
     nn_table = nn_classes()
     status, evidence, owns = INDEPENDENT, "", False
+    at_inference, inference_evidence = INDEPENDENT, ""  # TL601's narrower question (nn_class_status)
+    unseen = False
     refs: List[str] = []
     imported = ctx.import_bindings()
     for call in ctx.walk(root, cst.Call):
@@ -667,11 +675,17 @@ def layer_facts(ctx, root: cst.CSTNode) -> dict:
             entry = nn_table.get(qualified)
             if entry is None or entry.get("container") or entry.get("loss"):
                 continue
+            built = f"builds `nn.{qualified.rsplit('.', 1)[-1]}`"
             layer = nn_class_status(ctx, call, qualified)
             if layer == DEPENDENT and status != DEPENDENT:
-                status, evidence = DEPENDENT, f"builds `nn.{qualified.rsplit('.', 1)[-1]}`"
+                status, evidence = DEPENDENT, built
             elif layer == UNRESOLVED and status == INDEPENDENT:
                 status = UNRESOLVED
+            layer = nn_class_status(ctx, call, qualified, inference=True)
+            if layer == DEPENDENT and at_inference != DEPENDENT:
+                at_inference, inference_evidence = DEPENDENT, built
+            elif layer == UNRESOLVED and at_inference == INDEPENDENT:
+                at_inference = UNRESOLVED
             continue
         spelled = dotted_name(func)
         if spelled is None:
@@ -685,17 +699,20 @@ def layer_facts(ctx, root: cst.CSTNode) -> dict:
                 if qualified is None or qualified.split(".", 1)[0] not in _KNOWN_LIBRARIES:
                     refs.append(spelled)
                 continue
-            if status == INDEPENDENT:
-                status = UNRESOLVED  # `block(...)`: a parameter or a local we cannot see through
+            unseen = True  # `block(...)`: a parameter or a local we cannot see through
             continue
         if root_name in imported:
             if qualified is None or qualified.split(".", 1)[0] not in _KNOWN_LIBRARIES:
                 refs.append(spelled)
-            elif status == INDEPENDENT and not qualified.startswith(("numpy.", "math.")):
-                status = UNRESOLVED  # `torchvision.models.resnet18()`, `timm.create_model()`
-        elif func.attr.value[:1].isupper() and status == INDEPENDENT:
-            status = UNRESOLVED  # a class reached through an object
-    return {"layer_status": status, "evidence": evidence, "owns_parameters": owns, "refs": sorted(set(refs))}
+            elif not qualified.startswith(("numpy.", "math.")):
+                unseen = True  # `torchvision.models.resnet18()`, `timm.create_model()`
+        elif func.attr.value[:1].isupper():
+            unseen = True  # a class reached through an object
+    if unseen:
+        status = UNRESOLVED if status == INDEPENDENT else status
+        at_inference = UNRESOLVED if at_inference == INDEPENDENT else at_inference
+    return {"layer_status": status, "evidence": evidence, "owns_parameters": owns, "refs": sorted(set(refs)),
+            "inference_layer_status": at_inference, "inference_evidence": inference_evidence}  # fmt: skip
 
 
 # -- module-level facts -----------------------------------------------------------------------
