@@ -55,3 +55,24 @@ def test_a_small_run_is_still_supervised(tmp_path, monkeypatch):
     results = runner.run(runner.Job(rule_codes=("TL802",)), paths, jobs=8)
     assert seen["workers"] == 1
     assert [r.path for r in results] == sorted(paths)
+
+
+def test_workers_take_contiguous_shares_of_the_files():
+    # Files in path order: neighbours import the same first-party modules, so a worker that lints a
+    # contiguous run of them summarises those modules once (the project model), not every worker.
+    from torchlint.supervisor import contiguous_shares
+
+    shares = [list(s) for s in contiguous_shares(list(range(10)), 3)]
+    assert shares == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert [list(s) for s in contiguous_shares([], 2)] == [[], []]
+    assert [list(s) for s in contiguous_shares([1, 2], 1)] == [[1, 2]]
+
+
+def test_each_worker_starts_on_its_own_share(tmp_path):
+    import os
+
+    from torchlint.supervisor import supervised_map
+
+    pids = supervised_map(lambda _arg, _item: os.getpid(), None, list(range(8)), 2, None, lambda *a: None, deep=False)
+    assert pids[0] != pids[4]  # the first item of each share goes to a different worker
+    assert set(pids) <= {pids[0], pids[4]}

@@ -129,6 +129,14 @@ class _Worker:
         self.kill()
 
 
+def contiguous_shares(items: Sequence[Any], count: int) -> List[Deque[Any]]:
+    """`items` cut into `count` contiguous runs of (nearly) equal length, in order."""
+    shares: List[Deque[Any]] = [deque() for _ in range(max(1, count))]
+    for index, item in enumerate(items):
+        shares[index * len(shares) // len(items)].append(item)
+    return shares
+
+
 def supervised_map(
     fn: Callable[[Any, Any], Any],
     arg: Any,
@@ -145,20 +153,35 @@ def supervised_map(
     `deep`: workers run on a big stack (`run_deep`); False: on their main thread.
     """
     results: List[Any] = [None] * len(items)
-    queue: Deque[Tuple[int, Any]] = deque(enumerate(items))
+    count = max(1, min(workers, len(items)))
+    # Each worker takes its own contiguous share of the items (files in path order: neighbours share
+    # the first-party modules the project model summarises, so each worker summarises its own), and
+    # when that is done takes from the far end of the largest share left (the load stays balanced).
+    shares = contiguous_shares(list(enumerate(items)), count)
+    home: Dict[int, int] = {}  # id(worker) -> its share
     pool: List[_Worker] = []
     busy: Dict[Any, _Worker] = {}
+
+    def pending() -> bool:
+        return any(shares)
+
+    def take(worker: _Worker) -> Tuple[int, Any]:
+        own = shares[home[id(worker)]]
+        if own:
+            return own.popleft()
+        return max(shares, key=len).pop()
 
     def replace(worker: _Worker) -> _Worker:
         worker.kill()
         pool.remove(worker)
         fresh = _Worker(fn, arg, deep)
+        home[id(fresh)] = home.pop(id(worker))
         pool.append(fresh)
         return fresh
 
     def feed(worker: _Worker) -> None:
-        while queue:
-            index, item = queue.popleft()
+        while pending():
+            index, item = take(worker)
             try:
                 worker.give(index, item, budget)
             except OSError:  # it died while idle: not this item's fault, so a fresh worker tries it
@@ -177,12 +200,13 @@ def supervised_map(
         index, item = worker.task
         worker.kill()
         results[index] = on_failure(item, how, worker.process.exitcode)
-        feed(replace(worker) if queue else worker)
+        feed(replace(worker) if pending() else worker)
 
     finished = False
     try:
-        for _ in range(max(1, min(workers, len(items)))):
+        for share in range(count):
             pool.append(_Worker(fn, arg, deep))
+            home[id(pool[-1])] = share
         for worker in list(pool):
             feed(worker)
         while busy:
