@@ -531,7 +531,7 @@ _MODEL_WORD = re.compile(r"model|net", re.I)  # over-approximates TL601's `_mode
 
 
 def pytest_path(path: str) -> bool:
-    """= analysis/modes.py `pytest_file` (tests/test_screens.py checks they agree)."""
+    """Is this a pytest file (by its name or a `tests/` folder)?  analysis/modes.py `pytest_file` asks it."""
     path = path.replace("\\", "/")
     base = path.rsplit("/", 1)[-1]
     return base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py" or "/tests/" in path

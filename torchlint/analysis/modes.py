@@ -877,9 +877,9 @@ def eval_data_loop(ctx: FileContext, loop: cst.CSTNode) -> bool:
 
 
 def pytest_file(ctx: FileContext) -> bool:
-    path = ctx.path.replace("\\", "/")
-    base = path.rsplit("/", 1)[-1]
-    return base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py" or "/tests/" in path
+    from torchlint.screens import pytest_path  # one definition, libcst-free (TL601's screen reads it too)
+
+    return pytest_path(ctx.path)
 
 
 __all__ = [
