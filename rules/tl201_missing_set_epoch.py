@@ -44,7 +44,7 @@ from torchlint.analysis.samplers import (
 )
 from torchlint.analysis.summaries import SAMPLER
 from torchlint.context import FileContext
-from torchlint.findings import Related
+from torchlint.findings import Related, shown_path
 from torchlint.rule import Rule, Violation
 
 _ = (LOADER_SLOTS, BATCH_SAMPLER, DATALOADER, DISTRIBUTED_SAMPLER, SAMPLER_SHUFFLE_SLOT, argument, shuffles,
@@ -419,14 +419,14 @@ class MissingSetEpochRule(Rule):
             remote = source.remote
             if remote is not None:
                 what = f"built in {remote.display}"
-                related.append(Related(_shown_path(remote.path), remote.line, "the sampler is built here"))
+                related.append(Related(shown_path(remote.path), remote.line, "the sampler is built here"))
             elif access_path(ctx, source.sampler_expr) is not None:
                 what = f"`{ctx.code(source.sampler_expr)}`"
             else:
                 what = "built inline"
             handoffs = ctx.memo(("tl201.handoffs", id(loop.node)), list)
             for handoff in handoffs[:1]:
-                related.append(Related(_shown_path(handoff.target.path), handoff.line,
+                related.append(Related(shown_path(handoff.target.path), handoff.line,
                                        f"`{handoff.target.name}()` is handed the loader and never calls set_epoch"))
             epoch = loop.var if loop.var not in (None, "_") else "epoch"
             statements = set_epoch_statements(ctx, entry, epoch)
@@ -450,12 +450,3 @@ class MissingSetEpochRule(Rule):
             found = self.violation(ctx, loop.node, message)
             found.related = tuple(related)
             yield found
-
-
-def _shown_path(path: str) -> str:
-    """A related location's path: relative to the working directory when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel

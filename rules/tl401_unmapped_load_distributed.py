@@ -12,7 +12,7 @@ from torchlint.analysis.facts import call_sites
 from torchlint.analysis.project import project_of
 from torchlint.analysis.summaries import statement_line
 from torchlint.context import FileContext
-from torchlint.findings import Related
+from torchlint.findings import Related, shown_path
 from torchlint.names import dotted_name
 from torchlint.rule import Rule, Violation
 from torchlint.rule_screens import LOAD
@@ -315,7 +315,7 @@ class UnmappedLoadDistributed(Rule):
                 )
                 continue
             path, line, name, why = entry
-            shown = _shown_path(path)
+            shown = shown_path(path)
             message = (f"`torch.load()` without `map_location` in multi-process code (`{name}()` is called from "
                        f"{shown}:{line}, which {why}): all ranks load onto one GPU; pass `map_location=\"cpu\"`")
             if len(message) > 160:
@@ -404,12 +404,3 @@ def _functions_reaching(ctx: FileContext, load: cst.Call) -> Set[str]:
         if depth < _MAX_HELPER_DEPTH:
             todo.extend((ctx.enclosing(site, (cst.FunctionDef,)), depth + 1) for site in call_sites(ctx, function))
     return names
-
-
-def _shown_path(path: str) -> str:
-    """A related location's path: relative to the working directory when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel

@@ -10,7 +10,7 @@ import libcst as cst
 from torchlint.analysis.objects import ALWAYS, SOMETIMES, Evidence, direct_evidence, is_wrapper_call
 from torchlint.analysis.project import project_of
 from torchlint.context import FileContext
-from torchlint.findings import Related
+from torchlint.findings import Related, shown_path
 from torchlint.rule import Rule, Violation
 
 # The compile entry points and the name of their module argument.
@@ -130,7 +130,7 @@ class ScriptDataParallel(Rule):
             message = next((m for m in candidates if len(m) <= 160), candidates[-1])
             found = self.violation(ctx, target.value, message)
             if remote is not None:
-                found.related = (Related(_shown_path(remote.path), remote.line, "the model is wrapped here"),)
+                found.related = (Related(shown_path(remote.path), remote.line, "the model is wrapped here"),)
             yield found
 
 
@@ -140,12 +140,3 @@ def module_argument(call: cst.Call, keyword: str) -> Optional[cst.Arg]:
             return arg
     first = call.args[0] if call.args else None
     return first if first is not None and first.keyword is None and not first.star else None
-
-
-def _shown_path(path: str) -> str:
-    """A related location's path: relative to the working directory when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel

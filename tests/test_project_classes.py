@@ -1,25 +1,11 @@
 """TL101 and TL203 with classes imported from another first-party file (issue 10)."""
 
 import json
-import os
 import shutil
 
 import pytest
 
 from torchlint.cli import main
-
-PROJECTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "projects")
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    def make(name):
-        target = tmp_path / name
-        shutil.copytree(os.path.join(PROJECTS, name), target)
-        monkeypatch.chdir(target)
-        return target
-
-    return make
 
 
 def run(capsys, code, *paths, screen=True):
@@ -28,29 +14,29 @@ def run(capsys, code, *paths, screen=True):
 
 
 @pytest.mark.parametrize("screen", [True, False])
-def test_tl101_an_imported_layer_class_with_parameters_built_in_forward(project, capsys, screen):
-    project("tl101_imported_layer")
+def test_tl101_an_imported_layer_class_with_parameters_built_in_forward(copied_project, capsys, screen):
+    copied_project("tl101_imported_layer")
     # ConvBlock (a Conv2d inside, another file) is reported, by name and through the module; Shuffle
     # (no parameters) and Config (not a module) are not.
     assert run(capsys, "TL101", ".", screen=screen) == [("net.py", 16, "TL101"), ("net.py", 17, "TL101")]
 
 
-def test_tl101_the_imported_module_alone_is_unknown(project, capsys):
-    root = project("tl101_imported_layer")
+def test_tl101_the_imported_module_alone_is_unknown(copied_project, capsys):
+    root = copied_project("tl101_imported_layer")
     shutil.rmtree(root / "models")
     assert run(capsys, "TL101", ".") == []
 
 
 @pytest.mark.parametrize("screen", [True, False])
-def test_tl203_a_float32_model_class_imported_from_another_file(project, capsys, screen):
-    project("tl203_imported_model")
+def test_tl203_a_float32_model_class_imported_from_another_file(copied_project, capsys, screen):
+    copied_project("tl203_imported_model")
     # Regressor (an nn.Linear inside) is fed float64; CastingRegressor casts its input itself and
     # Scaler is no module: silent for both.
     assert run(capsys, "TL203", ".", screen=screen) == [("fit.py", 10, "TL203")]
 
 
-def test_tl203_fix_across_files_once(project, capsys):
-    root = project("tl203_imported_model")
+def test_tl203_fix_across_files_once(copied_project, capsys):
+    root = copied_project("tl203_imported_model")
     main(["--no-cache", "--select", "TL203", "--fix", "."])
     fixed = (root / "fit.py").read_text()
     assert "net(torch.from_numpy(features).float())" in fixed
@@ -61,8 +47,8 @@ def test_tl203_fix_across_files_once(project, capsys):
     assert run(capsys, "TL203", ".") == []
 
 
-def test_tl203_an_imported_class_that_casts_in_a_base_of_another_file(project, capsys):
-    root = project("tl203_imported_model")
+def test_tl203_an_imported_class_that_casts_in_a_base_of_another_file(copied_project, capsys):
+    root = copied_project("tl203_imported_model")
     (root / "base.py").write_text("from torch import nn\n\n\nclass Base(nn.Module):\n"
                                   "    def prepare(self, x):\n        return x.to(self.dtype)\n")  # fmt: skip
     model = root / "model.py"
@@ -71,8 +57,8 @@ def test_tl203_an_imported_class_that_casts_in_a_base_of_another_file(project, c
     assert run(capsys, "TL203", ".") == []
 
 
-def test_tl101_screen_sees_an_import_inside_a_try_block(project, capsys):
-    root = project("tl101_imported_layer")
+def test_tl101_screen_sees_an_import_inside_a_try_block(copied_project, capsys):
+    root = copied_project("tl101_imported_layer")
     net = root / "net.py"
     guarded = "try:\n    from models.blocks import Config, ConvBlock, Shuffle\nexcept ImportError:\n    raise\n"
     text = net.read_text().replace("from models.blocks import Config, ConvBlock, Shuffle\n", guarded)

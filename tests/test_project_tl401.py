@@ -2,25 +2,10 @@
 checkpoint helper of another file makes that helper's unmapped `torch.load` multi-process code."""
 
 import json
-import os
-import shutil
 
 import pytest
 
 from torchlint.cli import main
-
-PROJECTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "projects")
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    def make(name):
-        target = tmp_path / name
-        shutil.copytree(os.path.join(PROJECTS, name), target)
-        monkeypatch.chdir(target)
-        return target
-
-    return make
 
 
 def run(capsys, *paths):
@@ -28,8 +13,8 @@ def run(capsys, *paths):
     return json.loads(capsys.readouterr().out)
 
 
-def test_a_helper_reached_from_a_spawned_worker_is_reported_in_the_helper(project, capsys):
-    project("tl401_helper_spawned")
+def test_a_helper_reached_from_a_spawned_worker_is_reported_in_the_helper(copied_project, capsys):
+    copied_project("tl401_helper_spawned")
     (finding,) = run(capsys, ".")
     assert (finding["path"], finding["line"]) == ("utils/checkpoint.py", 5)
     assert "reached from train.py:10" in finding["message"] and len(finding["message"]) <= 160
@@ -37,13 +22,13 @@ def test_a_helper_reached_from_a_spawned_worker_is_reported_in_the_helper(projec
                                    "here, in a file that initialises a process group"}]  # fmt: skip
 
 
-def test_the_helper_linted_alone_still_sees_its_entry_point(project, capsys):
-    project("tl401_helper_spawned")
+def test_the_helper_linted_alone_still_sees_its_entry_point(copied_project, capsys):
+    copied_project("tl401_helper_spawned")
     assert [f["path"] for f in run(capsys, "utils/checkpoint.py")] == ["utils/checkpoint.py"]
 
 
-def test_the_fix_maps_the_helper_load(project, capsys):
-    root = project("tl401_helper_spawned")
+def test_the_fix_maps_the_helper_load(copied_project, capsys):
+    root = copied_project("tl401_helper_spawned")
     assert main(["--no-cache", "--select", "TL401", "--fix", "--unsafe-fixes", "."]) == 0
     assert 'torch.load(path, map_location="cpu")' in (root / "utils" / "checkpoint.py").read_text()
     capsys.readouterr()
@@ -51,20 +36,20 @@ def test_the_fix_maps_the_helper_load(project, capsys):
 
 
 @pytest.mark.parametrize("name", ["tl401_helper_single_process", "tl401_helper_rank_zero"])
-def test_no_multi_process_entry_point_reaching_the_helper_stays_silent(project, capsys, name):
-    project(name)
+def test_no_multi_process_entry_point_reaching_the_helper_stays_silent(copied_project, capsys, name):
+    copied_project(name)
     assert run(capsys, ".") == []
 
 
-def test_the_rank_zero_guard_is_what_keeps_it_silent(project, capsys):
-    root = project("tl401_helper_rank_zero")
+def test_the_rank_zero_guard_is_what_keeps_it_silent(copied_project, capsys):
+    root = copied_project("tl401_helper_rank_zero")
     train = root / "train.py"
     train.write_text(train.read_text().replace("    if dist.get_rank() == 0:\n    ", ""))
     assert [(f["path"], f["line"]) for f in run(capsys, ".")] == [("checkpoint.py", 5)]
 
 
-def test_the_helper_files_own_process_group_is_still_enough(project, capsys):
-    root = project("tl401_helper_single_process")
+def test_the_helper_files_own_process_group_is_still_enough(copied_project, capsys):
+    root = copied_project("tl401_helper_single_process")
     helper = root / "checkpoint.py"
     helper.write_text(helper.read_text().replace("import torch\n", "import torch\nimport torch.distributed as dist\n")
                       + "\n\ndist.init_process_group('nccl')\n")  # fmt: skip
@@ -81,8 +66,8 @@ def test_a_lone_text_has_no_entry_point():
     assert lint_source("checkpoint.py", code, [registry.all_rules()["TL401"]]) == []
 
 
-def test_a_load_behind_a_default_the_entry_point_does_not_pass_stays_silent(project, capsys):
-    root = project("tl401_helper_default_off")
+def test_a_load_behind_a_default_the_entry_point_does_not_pass_stays_silent(copied_project, capsys):
+    root = copied_project("tl401_helper_default_off")
     assert run(capsys, ".") == []
     script = root / "train_multi_gpu.py"
     script.write_text(script.read_text().replace("build_backbone(trainable_layers=5)",

@@ -2,8 +2,6 @@
 `DataParallel`/`DistributedDataParallel` (a helper returning the wrapper, a module-level wrapped value)."""
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 
@@ -11,27 +9,14 @@ import pytest
 
 from torchlint.cli import main
 
-PROJECTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "projects")
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    def make(name):
-        target = tmp_path / name
-        shutil.copytree(os.path.join(PROJECTS, name), target)
-        monkeypatch.chdir(target)
-        return target
-
-    return make
-
 
 def run(capsys, *args):
     main(["--no-cache", "--select", "TL501", "--format", "json", *args])
     return json.loads(capsys.readouterr().out)
 
 
-def test_a_helper_returning_the_wrapper(project, capsys):
-    project("tl501_helper_wraps")
+def test_a_helper_returning_the_wrapper(copied_project, capsys):
+    copied_project("tl501_helper_wraps")
     findings = {f["path"]: f for f in run(capsys, ".")}
     # trainer.py: `self.model = build_model(...)` in `__init__`
     assert sorted(findings) == ["export.py", "export_ddp.py", "export_maybe.py", "trainer.py"]
@@ -46,8 +31,8 @@ def test_a_helper_returning_the_wrapper(project, capsys):
     assert "on some paths (wrapped in dist.py:20)" in sometimes["message"] and sometimes["fix"] is None
 
 
-def test_a_module_level_wrapper_imported_by_name_or_through_its_module(project, capsys):
-    project("tl501_module_wrapper")
+def test_a_module_level_wrapper_imported_by_name_or_through_its_module(copied_project, capsys):
+    copied_project("tl501_module_wrapper")
     found = sorted((f["path"], f["line"]) for f in run(capsys, "."))
     # deploy.py: `save_backbone` scripts an unwrapped model, `save_given` its own parameter `model`;
     # deploy_module.py:6 compiles `config.model.module`
@@ -57,27 +42,27 @@ def test_a_module_level_wrapper_imported_by_name_or_through_its_module(project, 
         assert finding["related"] == [{"path": "config.py", "line": 5, "message": "the model is wrapped here"}]
 
 
-def test_the_file_linted_alone_still_sees_the_other_half(project, capsys):
-    project("tl501_module_wrapper")
+def test_the_file_linted_alone_still_sees_the_other_half(copied_project, capsys):
+    copied_project("tl501_module_wrapper")
     assert [f["path"] for f in run(capsys, "deploy.py")] == ["deploy.py"]
 
 
 @pytest.mark.parametrize("name", ["tl501_helper_unwraps", "tl501_missing_module"])
-def test_unwrapped_helpers_and_unknown_callees_stay_silent(project, capsys, name):
+def test_unwrapped_helpers_and_unknown_callees_stay_silent(copied_project, capsys, name):
     # `unwrap()`, `.module`, an unwrapped `Net()`, a helper that wraps but returns `.module`;
     # a module missing from the project and one that cannot be parsed.
-    project(name)
+    copied_project(name)
     assert run(capsys, ".") == []
 
 
-def test_per_file_analysis_does_not_see_the_other_file(project, capsys, monkeypatch):
-    project("tl501_helper_wraps")
+def test_per_file_analysis_does_not_see_the_other_file(copied_project, capsys, monkeypatch):
+    copied_project("tl501_helper_wraps")
     monkeypatch.setenv("TORCHLINT_NO_PROJECT", "1")
     assert run(capsys, ".") == []
 
 
-def test_the_fix_compiles_the_wrapped_module(project, capsys):
-    root = project("tl501_helper_wraps")
+def test_the_fix_compiles_the_wrapped_module(copied_project, capsys):
+    root = copied_project("tl501_helper_wraps")
     assert main(["--no-cache", "--select", "TL501", "--fix", "."]) == 1  # export_maybe.py has no fix
     assert "torch.jit.script(model.module)" in (root / "export.py").read_text()
     assert "torch.jit.trace(ddp.module, torch.randn(1, 8))" in (root / "export_ddp.py").read_text()
@@ -88,8 +73,8 @@ def test_the_fix_compiles_the_wrapped_module(project, capsys):
     assert [f["path"] for f in run(capsys, ".")] == ["export_maybe.py"]
 
 
-def test_sarif_carries_the_related_location(project, capsys):
-    project("tl501_module_wrapper")
+def test_sarif_carries_the_related_location(copied_project, capsys):
+    copied_project("tl501_module_wrapper")
     main(["--no-cache", "--select", "TL501", "--format", "sarif", "deploy.py"])
     (result,) = json.loads(capsys.readouterr().out)["runs"][0]["results"]
     (related,) = result["relatedLocations"]
@@ -105,10 +90,10 @@ def _index_is_current() -> bool:
     return _load_index()["TL501"]["requires_text"] == [list(group) for group in rule.requires_text]
 
 
-def test_cli_and_flake8_agree(project):
+def test_cli_and_flake8_agree(copied_project):
     if not _index_is_current():  # flake8's text pre-check reads the generated index
         pytest.skip("torchlint/data/rule_index.json predates TL501's requires_text (scripts/generate_docs.py)")
-    root = project("tl501_helper_wraps")
+    root = copied_project("tl501_helper_wraps")
     cli = subprocess.run([sys.executable, "-m", "torchlint", "--no-cache", "--select", "TL501", "."],
                          cwd=root, capture_output=True, text=True)  # fmt: skip
     flake8 = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "TL501", "."],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -19,6 +20,15 @@ class Related:
     path: str
     line: int  # 1-based
     message: str = ""
+
+
+def shown_path(path: str) -> str:
+    """A related location's path: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from torchlint.analysis.words import _EVAL_WORDS, eval_role_name, words
 from torchlint.screens import (
     UNKNOWN,
     Facts,
+    _dotted,
     eval_forward_possible,
     float64_conversion_possible,
     forward_build_possible,
@@ -113,18 +114,6 @@ def amp_table() -> dict:
 
 
 # -- which qualified names the file's calls may spell ---------------------------------------------------
-def _dotted(node) -> str | None:
-    """`a.b.c` for a Name/Attribute chain of names (names.dotted_name's cases), else None."""
-    parts = []
-    while type(node) is ast.Attribute:
-        parts.append(node.attr)
-        node = node.value
-    if type(node) is not ast.Name:
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
 def _call_names(facts: Facts, bare_decorators: bool = False) -> Set[str]:
     """Every canonical qualified name a call of the file may spell, as names.NameResolver resolves a call's
     function (imports anywhere in the file, absolute only; `X = a.b` aliases), over-approximated: a name

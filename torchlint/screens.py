@@ -989,35 +989,33 @@ def _may_be_first_party(facts: Facts, path: str, root: str) -> bool:
     imports (and no star import exists) of top modules that no folder of `path` or above holds (`top.py`
     or `top/`): `Project.resolve_module` searches only the file's folder, its project root and extra
     roots around it -- all of them that folder or above."""
-    sources = _import_tops(facts)
-    if sources is None:
+    sources, star = _import_tops(facts)
+    if star:
         return True
     if root not in sources:  # not imported (`class_of` resolves imported names), unless a class here
         return root in facts.classes
     return any(top is None or _local_module(os.path.dirname(os.path.abspath(path)), top) for top in sources[root])
 
 
-def _import_tops(facts: Facts) -> Optional[Dict[str, List[Optional[str]]]]:
-    """name -> the top modules of the imports binding it (None: a relative import); None when the file
-    has a star import (any name may come through it)."""
+def _import_tops(facts: Facts) -> Tuple[Dict[str, List[Optional[str]]], bool]:
+    """name -> the top modules of the imports anywhere that bind it (None: a relative import), and
+    whether there is a star import (any name may come through it)."""
     if "import_tops" not in facts._memo:
-        tops: Optional[Dict[str, List[Optional[str]]]] = {}
+        tops: Dict[str, List[Optional[str]]] = {}
+        star = False
         for node in facts.imports:
-            kind = type(node)
-            if kind is ast.Import:
+            if type(node) is ast.Import:
                 for alias in node.names:
-                    bound = alias.asname or alias.name.split(".", 1)[0]
-                    tops.setdefault(bound, []).append(alias.name.split(".", 1)[0])  # type: ignore[union-attr]
-            elif kind is ast.ImportFrom:
-                top = (node.module or "").split(".", 1)[0] if not node.level else None
-                for alias in node.names:
-                    if alias.name == "*":
-                        tops = None
-                        break
-                    tops.setdefault(alias.asname or alias.name, []).append(top)  # type: ignore[union-attr]
-                if tops is None:
-                    break
-        facts._memo["import_tops"] = tops
+                    top = alias.name.split(".", 1)[0]
+                    tops.setdefault(alias.asname or top, []).append(top)
+                continue
+            top = (node.module or "").split(".", 1)[0] if not node.level else None  # type: ignore[attr-defined]
+            for alias in node.names:
+                if alias.name == "*":
+                    star = True
+                else:
+                    tops.setdefault(alias.asname or alias.name, []).append(top)
+        facts._memo["import_tops"] = (tops, star)
     return facts._memo["import_tops"]  # type: ignore[return-value]
 
 
@@ -1036,17 +1034,8 @@ def _local_module(folder: str, top: str) -> bool:
 
 def _import_bindings(facts: Facts) -> Tuple[Set[str], bool]:
     """`ctx.import_bindings()` from Python's tree: the names imports anywhere bind, and a star import."""
-    if "import_bindings" not in facts._memo:
-        bound: Set[str] = set()
-        star = False
-        for node in facts.imports:
-            for alias in node.names:
-                if alias.name == "*":
-                    star = True
-                else:
-                    bound.add(alias.asname or alias.name.split(".", 1)[0])
-        facts._memo["import_bindings"] = (bound, star)
-    return facts._memo["import_bindings"]  # type: ignore[return-value]
+    tops, star = _import_tops(facts)
+    return set(tops), star
 
 
 def _own_names_table(facts: Facts) -> Optional[dict]:
