@@ -787,3 +787,102 @@ def test_a_first_party_package_named_like_a_third_party_one_is_still_screened_in
     elsewhere.parent.mkdir()
     elsewhere.write_text(text)
     assert "TL101" not in TorchlintChecker(ast.parse(text), str(elsewhere), text.splitlines(True))._screened(text)
+
+
+def _tl201_fires(path, project) -> bool:
+    rule = registry.all_rules()["TL201"]
+    with open(path, encoding="utf-8") as handle:
+        source = handle.read()
+    return [r.code for r in screen_rules(source, [rule], path=str(path), project=project)] == ["TL201"]
+
+
+def _tl201_findings(path, project):
+    rule = registry.all_rules()["TL201"]
+    with open(path, encoding="utf-8") as handle:
+        source = handle.read()
+    engine.SCREENING = False
+    try:
+        return [f.code for f in lint_source(str(path), source, [rule], project) if f.code == "TL201"]
+    finally:
+        engine.SCREENING = True
+
+
+def test_tl201_screen_follows_imported_names_to_a_module_that_builds_a_sampler(tmp_path):
+    # A loop over a loader built two modules away, through a package's star re-export: in (and found).
+    # A model file in the same package that imports only constants through that same package (whose
+    # other module builds a sampler): out, and the full analysis finds nothing there either.
+    from torchlint.analysis.project import Project
+
+    repo = tmp_path / "repo"
+    (repo / "pkg" / "data").mkdir(parents=True)
+    (repo / "setup.cfg").write_text("")
+    (repo / "pkg" / "__init__.py").write_text("")
+    (repo / "pkg" / "data" / "__init__.py").write_text("from .constants import *\nfrom .loader import build\n")
+    (repo / "pkg" / "data" / "constants.py").write_text("MEAN = (0.5, 0.5, 0.5)\n")
+    (repo / "pkg" / "data" / "loader.py").write_text(textwrap.dedent("""
+        from torch.utils.data import DataLoader, DistributedSampler
+
+        def build(ds):
+            return DataLoader(ds, sampler=DistributedSampler(ds))
+    """))
+    train = repo / "train.py"
+    train.write_text(textwrap.dedent("""
+        from pkg.data import build
+
+        def main(ds):
+            loader = build(ds)
+            for epoch in range(3):
+                for batch in loader:
+                    pass
+    """))
+    model = repo / "pkg" / "model.py"
+    model.write_text(textwrap.dedent("""
+        from pkg.data import MEAN
+
+        def normalise(xs):
+            for x in xs:
+                yield [v - m for v, m in zip(x, MEAN)]
+    """))
+    project = Project.for_paths([str(repo)])
+    assert _tl201_fires(train, project) and _tl201_findings(train, project) == ["TL201"]
+    assert not _tl201_fires(model, project) and _tl201_findings(model, project) == []
+    assert not _tl201_fires(train, None)  # no project: nothing is first-party, and no sampler is spelled here
+    assert [r.code for r in screen_rules(train.read_text(), [registry.all_rules()["TL201"]])] == ["TL201"]
+
+
+def test_tl201_screen_records_what_it_read_for_the_findings_cache(tmp_path):
+    # Screened out, the file's findings are cached with the modules the screen read: editing one of them
+    # to build a sampler must invalidate them (as the full analysis's reads would).
+    from torchlint.analysis.project import Project
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "setup.cfg").write_text("")
+    helpers = repo / "helpers.py"
+    helpers.write_text("def build(ds):\n    return ds\n")
+    train = repo / "train.py"
+    train.write_text("from helpers import build\nfrom missing import other\n\ndef main(ds):\n"
+                     "    for epoch in range(3):\n        for b in build(ds):\n            pass\n")
+    project = Project.for_paths([str(repo)])
+    with project.recording() as consulted:
+        assert not _tl201_fires(train, project)
+    assert consulted.get(str(helpers)) is not None  # read, with its content hash
+    assert str(repo / "missing.py") in consulted and consulted[str(repo / "missing.py")] is None  # looked for
+
+
+def test_tl103_screen_skips_attributes_of_the_methods_self():
+    rule = registry.all_rules()["TL103"]
+    quiet = textwrap.dedent("""
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+        class Net(nn.Module):
+            def forward(this, x):
+                return this.dropout(x)  # an nn.Dropout attribute: follows the module's mode
+    """)
+    assert screen_rules(quiet, [rule]) == []
+    for loud in ("return F.dropout(x, 0.2)", "return other.dropout(x)", "return dropout(x)"):
+        source = quiet.replace("return this.dropout(x)", loud).replace("import torch.nn.functional as F",
+                                                                      "import torch.nn.functional as F\n"
+                                                                      "from torch.nn.functional import dropout")
+        assert screen_rules(source, [rule]) == [rule], loud

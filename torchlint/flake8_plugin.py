@@ -173,6 +173,8 @@ def _lint(rules, item):
 class _LazyProject:
     """`_project_for(filename)`, built on first use (None -> a project that knows nothing)."""
 
+    built_on_demand = True  # screens spare it for imports that cannot be first-party (no cache to keep right)
+
     def __init__(self, filename: str) -> None:
         self._filename = filename
         self._project = self

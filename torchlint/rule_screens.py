@@ -27,6 +27,7 @@ from torchlint.screens import (
     names_of,
     nn_class_terminals,
     project_class_elsewhere,
+    project_text_reachable,
     scripted_import_possible,
     shuffle_with_sampler_possible,
     terminals,
@@ -293,7 +294,16 @@ def tl103(facts: Facts) -> bool:
 
 @screen("TL201")
 def tl201(facts: Facts) -> bool:
-    return facts.loops > 0  # an epoch loop in this file (its loader may come from anywhere)
+    # An epoch loop in this file, and a shuffling DistributedSampler (`is_distributed_sampler_call`: a
+    # construction of it or of a same-file subclass, or another file's, which its summary records only
+    # where that file constructs one): the word is spelled here or in a first-party module the project
+    # model may follow from this file's imports.
+    if facts.loops == 0:
+        return False
+    return any(word in facts.source for word in _SAMPLER_WORDS) or project_text_reachable(facts, _SAMPLER_WORDS)
+
+
+_SAMPLER_WORDS = names_of("torch.utils.data.distributed.DistributedSampler")  # (= analysis/samplers.py's)
 
 
 @screen("TL202")

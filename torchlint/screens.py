@@ -164,7 +164,8 @@ def collect(tree: ast.AST, source: str) -> Facts:
         ast.Lambda, ast.For, ast.AsyncFor, ast.While, ast.Import, ast.ImportFrom, ast.Assign, ast.arg)  # fmt: skip
     iter_children = _children
     # (node, the non-dunder method it is in at any depth (None: none), innermost function is a method
-    #  other than __init__, node is in a class body, not inside a def or lambda of it)
+    #  other than __init__ (the name of its first parameter; else False), node is in a class body, not
+    #  inside a def or lambda of it)
     stack: List[tuple] = [(tree, None, False, False)]
     pop, push = stack.pop, stack.append
     while stack:
@@ -203,8 +204,8 @@ def collect(tree: ast.AST, source: str) -> Facts:
                     called.add(term)
                 if direct and len(node.args) <= 2 and not any(type(a) is ast.Starred for a in node.args) and not any(
                     k.arg is None or k.arg == "training" for k in node.keywords
-                ):  # fmt: skip
-                    direct_calls.add(term)
+                ) and not (ftype is Attribute and type(root) is Name and root.id == direct):  # fmt: skip
+                    direct_calls.add(term)  # (`self.dropout(x)`: an attribute of the method's `self`, never torch's)
             for keyword in node.keywords:
                 if keyword.arg is not None:
                     keywords.add(keyword.arg)
@@ -216,7 +217,9 @@ def collect(tree: ast.AST, source: str) -> Facts:
             if in_class:
                 facts.method_names.add(name)
                 deep = None if name.startswith("__") else name
-                direct = name != "__init__"
+                # `direct`: the name of the method's first parameter (its `self`; "(" for none), or False
+                positional = node.args.posonlyargs + node.args.args
+                direct = (positional[0].arg if positional else "(") if name != "__init__" else False
             else:
                 direct = False
             for child in iter_children(node):
@@ -984,6 +987,44 @@ def _project_class_elsewhere(facts: Facts, spelled: str) -> bool:
     return os.path.abspath(symbol.path) != os.path.abspath(path)
 
 
+def project_text_reachable(facts: Facts, words: FrozenSet[str]) -> bool:
+    """Might the project model, asked about this file, read another first-party module whose text holds
+    one of `words` (`Project.may_reach_text` from this file's imports, anywhere in it)?  Absolute
+    imports of top modules no folder of the file or above holds are not asked about (they never resolve,
+    see `_may_be_first_party`), so a file importing only third-party code never builds the project."""
+    key = ("reaches", words)
+    if key in facts._memo:
+        return facts._memo[key]  # type: ignore[return-value]
+    project, path = facts.project, facts.path
+    if project is UNKNOWN or path is None:
+        return True
+    folder = os.path.dirname(os.path.abspath(path))
+    starts: List[Tuple[int, str, Optional[str]]] = []
+    for node in facts.imports:
+        if type(node) is ast.Import:
+            for alias in node.names:
+                top = alias.name.split(".", 1)[0]
+                if _may_resolve(facts, folder, top):
+                    starts.append((0, alias.name if alias.asname else top, None))
+            continue
+        level, module = node.level or 0, node.module or ""  # type: ignore[attr-defined]
+        if not level and not _may_resolve(facts, folder, module.split(".", 1)[0]):
+            continue
+        for alias in node.names:
+            starts.append((level, module, None if alias.name == "*" else alias.name))
+    found = False
+    if starts:
+        if project is None or not getattr(project, "enabled", False):
+            found = False  # no project: nothing is first-party (remote values are None)
+        else:
+            try:
+                found = project.may_reach_text(path, starts, sorted(words))
+            except Exception:
+                found = True
+    facts._memo[key] = found
+    return found
+
+
 def _may_be_first_party(facts: Facts, path: str, root: str) -> bool:
     """False when `root` is not imported (nor a class of this file), or is bound only by absolute
     imports (and no star import exists) of top modules that no folder of `path` or above holds (`top.py`
@@ -994,7 +1035,18 @@ def _may_be_first_party(facts: Facts, path: str, root: str) -> bool:
         return True
     if root not in sources:  # not imported (`class_of` resolves imported names), unless a class here
         return root in facts.classes
-    return any(top is None or _local_module(os.path.dirname(os.path.abspath(path)), top) for top in sources[root])
+    folder = os.path.dirname(os.path.abspath(path))
+    return any(top is None or _may_resolve(facts, folder, top) for top in sources[root])
+
+
+def _may_resolve(facts: Facts, folder: str, top: str) -> bool:
+    """May an absolute import of `top` in a file of `folder` resolve first-party?  A project built on
+    demand (the flake8 plugin's) is spared when no folder there or above holds `top`.  A real Project
+    is always asked: its `resolve_module` records the paths it looked for, so a module created later
+    invalidates the file's cached findings (a shortcut here would record nothing)."""
+    if not getattr(facts.project, "built_on_demand", False):
+        return True
+    return _local_module(folder, top)
 
 
 def _import_tops(facts: Facts) -> Tuple[Dict[str, List[Optional[str]]], bool]:

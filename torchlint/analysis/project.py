@@ -73,6 +73,7 @@ from torchlint.analysis.modules import nn_classes
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _MAX_DEPTH = 8
 _MAX_PARSED = 64  # parses of modules whose bindings were read, kept in case their summary is asked for
+_MAX_LISTED_CHILDREN = 2000  # may_reach_text: a folder with more entries is not followed (True)
 _NAMESPACE = os.sep  # a namespace package is named by its directory path plus os.sep
 _BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
 
@@ -152,6 +153,7 @@ class Project:
         self._listed: Dict[str, Optional[List[str]]] = {}  # root -> its Python files (the caller index)
         self._texts: Dict[str, bytes] = {}  # their bytes, read once
         self._other_contexts: Dict[str, object] = {}  # files parsed for `context()`
+        self._unreached: Dict[tuple, Dict[tuple, Dict[str, Optional[str]]]] = {}  # may_reach_text's clean items
         self.summarised = 0  # summaries computed by a parse (not from the cache): for benchmarks
 
     @classmethod
@@ -737,6 +739,131 @@ class Project:
             if others[path] is not None:
                 others[path].project = self
         return others[path]
+
+    # -- screens (before any libcst parse) ------------------------------------------------------
+    def may_reach_text(self, path: str, starts: Sequence[Tuple[int, str, Optional[str]]],
+                       words: Sequence[str]) -> bool:
+        """Might a question about the file `path` that follows first-party names (`lookup`, `resolve`,
+        a summary's `call`/`name` values, base classes) consult a module whose text holds one of
+        `words`?  `starts`: the file's imports, (level, module, name) with name None for a whole
+        module (`import a` / `from a import *`).  From a name, only the modules its lookup reads are
+        followed; from a definition, its whole module (what the definition spells resolves through any
+        of that module's bindings); a package module reached whole takes all its submodules.  Only
+        module tables (Python's parser) and texts are read, never a summary.  False only when no such
+        module is reachable: a screen's question (rule_screens), so True whenever unsure."""
+        if not self.enabled:
+            return False
+        wanted = tuple(w.encode() for w in words)
+        clean = self._unreached.setdefault(wanted, {})  # item -> the consulted files of its clean search
+        pending: List[Tuple[str, Optional[str]]] = []
+        for level, module, name in starts:
+            target = self.resolve_module(path, level, module)
+            if target is not None:
+                pending.extend(self._name_items(target, name))
+        seen: Set[Tuple[str, Optional[str]]] = set()
+        consulted: Dict[str, Optional[str]] = {}
+        outer = self._recording
+        self._recording = consulted
+        try:
+            while pending:
+                item = pending.pop()
+                if item in seen:
+                    continue
+                seen.add(item)
+                if item in clean:
+                    consulted.update(clean[item])
+                    continue
+                module, name = item
+                if name is None and self._holds(module, wanted):
+                    return True
+                pending.extend(self._reached_from(module, name))
+        except Exception:
+            return True
+        finally:
+            self._recording = outer
+            if outer is not None:
+                for dep, digest in consulted.items():
+                    outer.setdefault(dep, digest)
+        for item in seen:  # everything this search reached reaches none of the words
+            clean[item] = consulted
+        return False
+
+    def _name_items(self, module: str, name: Optional[str]) -> List[Tuple[str, Optional[str]]]:
+        items: List[Tuple[str, Optional[str]]] = [(module, name)]
+        if name is not None and (module.endswith(_NAMESPACE) or os.path.basename(module) == "__init__.py"):
+            sub = self._find_in(module.rstrip(os.sep) if module.endswith(_NAMESPACE) else os.path.dirname(module), name)
+            if sub is not None:  # `from pkg import submodule`
+                items.append((sub, None))
+        return items
+
+    def _holds(self, module: str, wanted: Tuple[bytes, ...]) -> bool:
+        if module.endswith(_NAMESPACE):
+            return False
+        self._record(module, self.hash_of(module))
+        data = self._texts.get(module)
+        if data is None:
+            data = self._texts[module] = _read_regular(module) or b""
+        return any(w in data for w in wanted)
+
+    def _reached_from(self, module: str, name: Optional[str]) -> List[Tuple[str, Optional[str]]]:
+        """What following `name` in `module` (None: anything it spells) may read next."""
+        is_package = module.endswith(_NAMESPACE) or os.path.basename(module) == "__init__.py"
+        items: List[Tuple[str, Optional[str]]] = []
+        if name is None and is_package:  # `import pkg` ... `pkg.sub.f`: any submodule
+            folder = module.rstrip(os.sep) if module.endswith(_NAMESPACE) else os.path.dirname(module)
+            from torchlint.cache import LISTING, listing_digest, python_files
+
+            self._record(LISTING + folder, listing_digest(python_files(folder)))  # a submodule added later
+            entries = sorted(os.listdir(folder))
+            if len(entries) > _MAX_LISTED_CHILDREN:
+                raise RuntimeError("too many entries to follow")  # the caller answers True
+            for entry in entries:
+                child = os.path.join(folder, entry)
+                if entry.endswith(".py") and child != module and self._file(child):
+                    items.append((child, None))
+                elif not entry.startswith(".") and "." not in entry and self._dir(child):
+                    init = os.path.join(child, "__init__.py")
+                    items.append((init, None) if self._file(init) else (child + _NAMESPACE, None))
+        if module.endswith(_NAMESPACE):
+            if name is not None:
+                sub = self._find_in(module.rstrip(os.sep), name)
+                if sub is not None:
+                    items.append((sub, None))
+            return items
+        table = self._names(module)
+        if table is None:
+            return items  # unreadable or unparsable: its summary is None, nothing is followed through it
+        bindings = table["names"].items() if name is None else [(name, table["names"].get(name))]
+        for bound, binding in bindings:
+            if binding is None:  # through its star imports, or a submodule (`_lookup`)
+                for level, star in table["stars"]:
+                    target = self.resolve_module(module, level, star)
+                    if target is not None:
+                        items.extend(self._name_items(target, bound))
+                if is_package:
+                    items.extend(self._name_items(module, bound)[1:])
+                continue
+            if binding[0] == "ambiguous":
+                if name is not None:
+                    items.append((module, None))  # bound twice, maybe by a def: read it all
+                continue
+            if binding[0] == "def":
+                if name is not None:
+                    items.append((module, None))
+            elif binding[0] == "module":
+                target = self.resolve_module(module, 0, binding[1])
+                if target is not None:
+                    items.append((target, None))
+            elif binding[0] == "import":
+                target = self.resolve_module(module, binding[1], binding[2])
+                if target is not None:
+                    items.extend(self._name_items(target, binding[3]))
+        if name is None:
+            for level, star in table["stars"]:
+                target = self.resolve_module(module, level, star)
+                if target is not None:
+                    items.append((target, None))
+        return items
 
     # -- calls and values ------------------------------------------------------------------------
     def call_target(self, ctx, call) -> Optional[Symbol]:
