@@ -977,8 +977,8 @@ def _project_class_elsewhere(facts: Facts, spelled: str) -> bool:
             return False  # `lookup` finds nothing: `resolve` is None
         symbol = project._follow(os.path.abspath(path), root, binding, 0)
         for part in rest.split(".") if rest else ():
-            if symbol is None:
-                return False
+            if symbol is None or symbol.kind == "class":
+                return False  # `Project.attribute` of a class is a method (read from its summary), never a class
             symbol = project.attribute(symbol, part)
     except Exception:
         return True
