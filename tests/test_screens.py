@@ -886,3 +886,63 @@ def test_tl103_screen_skips_attributes_of_the_methods_self():
                                                                       "import torch.nn.functional as F\n"
                                                                       "from torch.nn.functional import dropout")
         assert screen_rules(source, [rule]) == [rule], loud
+
+
+def _screened_in_project(code: str, source: str, folder) -> bool:
+    """`code`'s screen over `source` as `folder/example.py` with that folder's project, after checking that
+    a full analysis agrees whenever the screen says no."""
+    from torchlint.analysis.project import Project
+
+    rule = registry.all_rules()[code]
+    source = textwrap.dedent(source)
+    path = os.path.join(str(folder), "example.py")
+    project = Project.for_paths([str(folder)])
+    fires = [r.code for r in screen_rules(source, [rule], path=path, project=project)] == [code]
+    if not fires:
+        engine.SCREENING = False
+        try:
+            assert not [f for f in lint_source(path, source, [rule], project) if f.code == code]
+        finally:
+            engine.SCREENING = True
+    return fires
+
+
+def test_tl601_screen_skips_methods_of_plain_classes_and_unnamed_callables_without_mode_layers(tmp_path):
+    (tmp_path / "setup.cfg").write_text("")
+    plain = """
+        import torch
+
+        class Handle:
+            def _setattr(self, t):
+                return t
+
+            @torch.no_grad()
+            def refresh(self, t):
+                return self._setattr(t)  # the class's own method, not a model
+    """
+    assert not _screened_in_project("TL601", plain, tmp_path)
+    second = "    def _setattr(self, t):\n        return t\n\n    @torch.no_grad()"
+    twice = plain.replace("    @torch.no_grad()", second)
+    assert _screened_in_project("TL601", twice, tmp_path)  # two defs: `resolve_call` does not know which
+    positional_only = plain.replace("def refresh(self, t)", "def refresh(self, /, t)")
+    assert not _screened_in_project("TL601", positional_only, tmp_path)
+    callable_param = """
+        import torch
+
+        @torch.no_grad()
+        def apply_all(fn, xs):
+            return [fn(x) for x in xs]
+
+        def main(xs):
+            return apply_all(lambda t: t * 2, xs)
+    """
+    # No mode-dependent layer here or in what the project may read: only a model-like name can be reported.
+    assert not _screened_in_project("TL601", callable_param, tmp_path)
+    assert _screened_in_project("TL601", callable_param.replace("fn", "net"), tmp_path)
+    with_layers = callable_param + "\nLAYER = torch.nn.Dropout(0.5)\n"
+    assert _screened_in_project("TL601", with_layers, tmp_path)
+    (tmp_path / "layers.py").write_text("import torch.nn as nn\n\nclass Block(nn.Module):\n"
+                                        "    def __init__(self):\n        super().__init__()\n"
+                                        "        self.drop = nn.Dropout(0.1)\n")
+    imported = "from layers import Block\n" + textwrap.dedent(callable_param)
+    assert _screened_in_project("TL601", imported, tmp_path)  # another file's class may be the one handed in

@@ -441,7 +441,27 @@ def tl601(facts: Facts) -> bool:
     if not (facts.mentions(grad) or any(eval_role_name(name) for name in facts.functions)
             or words_in_spans(facts, facts.for_iters, _EVAL_WORDS, words)):  # fmt: skip
         return False
-    return eval_forward_possible(facts, grad, eval_role_name, _EVAL_WORDS, words)
+    return eval_forward_possible(facts, grad, eval_role_name, _EVAL_WORDS, words, _mode_dependent_possible(facts))
+
+
+def _mode_dependent_possible(facts: Facts) -> bool:
+    """Can `model_status` be DEPENDENT for something in this file?  Its evidence is always a mode-dependent
+    torch.nn class (by a name ending in its own: an import or an alias spells it), a class reading
+    `self.training`, or (`project_status`) a first-party class or factory of another file, whose summary
+    has the same evidence in its text."""
+    if "training" in facts.attrs or facts.mentions(facts.expand(_MODE_DEPENDENT)):
+        return True
+    return project_text_reachable(facts, _MODE_DEPENDENT | {"training"})
+
+
+def _mode_dependent_terminals() -> frozenset:
+    classes = tables.load("nn_modules")["classes"]
+    dependent = [name for name, entry in classes.items() if entry.get("mode_dependent") or entry.get("thresholds")
+                 or any(v.get("mode_dependent") for v in entry.get("variants") or [])]  # fmt: skip
+    return terminals(frozenset(dependent))
+
+
+_MODE_DEPENDENT = _mode_dependent_terminals()  # (= what analysis/modules.nn_class_status can call DEPENDENT)
 
 
 @screen("TL602")

@@ -348,7 +348,8 @@ def nn_class_terminals() -> FrozenSet[str]:
     return terminals(frozenset(tables.load("nn_modules")["classes"]))  # = analysis.modules.nn_classes(), libcst-free
 
 
-def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eval_words: Set[str], split) -> bool:
+def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eval_words: Set[str], split,
+                          dependent_possible: bool = True) -> bool:
     """TL601's question, in a second pass over the tree: is there a call that may be a model forward
     (`_forward_key`) inside an evaluation context (a `with` or decorator naming a grad-disabling
     function, a function with an eval-role name, a for-loop over an eval-named iterable)?
@@ -360,7 +361,11 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
     bodies skipped, as `resolve_call` does) binds it by exactly one `def` and nothing else.  Nor can it
     be reported (`model_status` cannot be DEPENDENT, the key is not model-like) when that scope is a
     function that binds it only as a parameter, whose own name the file never mentions (no same-file
-    call sites: `_param_status` is UNRESOLVED), and the name does not contain "model" or "net"."""
+    call sites: `_param_status` is UNRESOLVED), and the name does not contain "model" or "net".
+
+    `dependent_possible` False (no model here or in what the project may read can be DEPENDENT): TL601
+    reports an UNRESOLVED model only when its key is model-like, so only forwards whose last name part
+    says "model" or "net" count."""
     import builtins
 
     if "tl601" in facts._memo:
@@ -382,6 +387,8 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
     class_names: List[Optional[str]] = [None]  # per scope index: the class whose body it is
     calls: List[Tuple[str, int]] = []  # (name called in an evaluation context, its scope)
     self_call = False
+    # (attr, scope, self, not stripped) of `self.attr(...)` in a class without bases
+    self_calls: List[Tuple[str, int, str, bool]] = []
     Name, Attribute, Call = ast.Name, ast.Attribute, ast.Call
     functions = (ast.FunctionDef, ast.AsyncFunctionDef)
     strip = ("module", "forward", "_orig_mod")
@@ -417,7 +424,8 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
                 if func.id != me:  # `self(x)`: `_in_module_method`, never reported
                     calls.append((func.id, scope))
             elif type(func) is Attribute and type(func.value) is Name and me is not None and func.value.id == me:
-                self_call = self_call or not based
+                if not based:  # `self.attr(...)`: a forward unless `resolve_call` finds the class's method
+                    self_calls.append((func.attr, scope, me, func is node.func))
         elif kind in functions:
             name = node.name
             bound.add(name)
@@ -427,7 +435,7 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
             if not in_root and (role_name(name) or mentions_grad(node.decorator_list)):
                 in_root = True
             if in_class:
-                params = node.args.args or node.args.posonlyargs
+                params = node.args.posonlyargs + node.args.args
                 me = params[0].arg if params else None
             else:
                 me = None
@@ -525,7 +533,21 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
             scope = parent
         return True
 
-    possible = self_call or any(may_forward(name, scope) for name, scope in calls)
+    def resolved_method(attr: str, scope: int, me: str, plain: bool) -> bool:
+        # `resolve_call` (of the call itself, not of a stripped `.module`/`.forward`): in a method (the
+        # innermost def, directly in the class body), `self` not rebound there, exactly one `def attr` in
+        # the class (`_method_of`; a class without bases has no base to look in).  Anything else (a call
+        # in a nested class body, say) counts as a forward.
+        parent, _defs, other, _params, function, _is_class, owner = scopes[scope]
+        if not plain or function is None or owner is None or me in other:
+            return False
+        return scopes[parent][1].get(attr) == 1
+
+    def reportable(name: str) -> bool:
+        return dependent_possible or bool(_MODEL_WORD.search(name))
+
+    self_call = self_call or any(reportable(e[0]) and not resolved_method(*e) for e in self_calls)
+    possible = self_call or any(reportable(name) and may_forward(name, scope) for name, scope in calls)
     facts._memo["tl601"] = possible
     return possible
 
