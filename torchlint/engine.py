@@ -94,8 +94,13 @@ def analyse(path: str, source: str, rules: Sequence[Rule], project=None, screen:
     if candidates and (SCREENING if screen is None else screen) and too_deep(source) is None:
         from torchlint.screens import python_tree, screen_rules
 
+        offered = project is not None and getattr(project, "enabled", False)
         if tree is None:
-            tree = python_tree(source)  # parsed once: the screens and the module summary read it
+            tree = project.kept_tree(path, source) if offered else None  # the project read this text's names
+            if tree is None:
+                tree = python_tree(source)  # parsed once: the screens and the module summary read it
+        if offered:
+            project.offer_tree(path, source, tree)  # its names table, for lookups from other files
         # path and project: the screens of cross-file checks ask the project the rules will see
         candidates = screen_rules(source, candidates, tree=tree, path=path, project=project)
     if not candidates:

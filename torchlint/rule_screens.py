@@ -441,7 +441,8 @@ def tl601(facts: Facts) -> bool:
     if not (facts.mentions(grad) or any(eval_role_name(name) for name in facts.functions)
             or words_in_spans(facts, facts.for_iters, _EVAL_WORDS, words)):  # fmt: skip
         return False
-    return eval_forward_possible(facts, grad, eval_role_name, _EVAL_WORDS, words, _mode_dependent_possible(facts))
+    dependent = lambda: _mode_dependent_possible(facts)  # noqa: E731 (asked only when the answer needs it)
+    return eval_forward_possible(facts, grad, eval_role_name, _EVAL_WORDS, words, dependent)
 
 
 def _mode_dependent_possible(facts: Facts) -> bool:

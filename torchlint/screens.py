@@ -349,7 +349,7 @@ def nn_class_terminals() -> FrozenSet[str]:
 
 
 def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eval_words: Set[str], split,
-                          dependent_possible: bool = True) -> bool:
+                          dependent_possible=lambda: True) -> bool:
     """TL601's question, in a second pass over the tree: is there a call that may be a model forward
     (`_forward_key`) inside an evaluation context (a `with` or decorator naming a grad-disabling
     function, a function with an eval-role name, a for-loop over an eval-named iterable)?
@@ -363,13 +363,20 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
     function that binds it only as a parameter, whose own name the file never mentions (no same-file
     call sites: `_param_status` is UNRESOLVED), and the name does not contain "model" or "net".
 
-    `dependent_possible` False (no model here or in what the project may read can be DEPENDENT): TL601
+    `dependent_possible()` False (no model here or in what the project may read can be DEPENDENT): TL601
     reports an UNRESOLVED model only when its key is model-like, so only forwards whose last name part
-    says "model" or "net" count."""
+    says "model" or "net" count.  It is asked only when the answer depends on it."""
+    if "tl601" not in facts._memo:
+        facts._memo["tl601"] = _eval_forwards(facts, grad_disabling, role_name, eval_words, split)
+    any_forward, model_like_forward = facts._memo["tl601"]  # type: ignore[misc]
+    return model_like_forward or (any_forward and dependent_possible())
+
+
+def _eval_forwards(facts: Facts, grad_disabling: Set[str], role_name, eval_words: Set[str], split,
+                   ) -> Tuple[bool, bool]:
+    """(a possible forward in an evaluation context, one whose name is model-like): see eval_forward_possible."""
     import builtins
 
-    if "tl601" in facts._memo:
-        return facts._memo["tl601"]  # type: ignore[return-value]
     grad = facts.expand(grad_disabling)
     # In a pytest file (known when the engine gives the path) a call in a function whose name has the
     # word "test" is no evaluation (`_evaluation`); the frozen-model check has no such exception, but
@@ -386,7 +393,6 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
     scopes: List[list] = [[-1, {}, set(), set(), None, False, None]]
     class_names: List[Optional[str]] = [None]  # per scope index: the class whose body it is
     calls: List[Tuple[str, int]] = []  # (name called in an evaluation context, its scope)
-    self_call = False
     # (attr, scope, self, not stripped) of `self.attr(...)` in a class without bases
     self_calls: List[Tuple[str, int, str, bool]] = []
     Name, Attribute, Call = ast.Name, ast.Attribute, ast.Call
@@ -543,13 +549,9 @@ def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eva
             return False
         return scopes[parent][1].get(attr) == 1
 
-    def reportable(name: str) -> bool:
-        return dependent_possible or bool(_MODEL_WORD.search(name))
-
-    self_call = self_call or any(reportable(e[0]) and not resolved_method(*e) for e in self_calls)
-    possible = self_call or any(reportable(name) and may_forward(name, scope) for name, scope in calls)
-    facts._memo["tl601"] = possible
-    return possible
+    forwards = [e[0] for e in self_calls if not resolved_method(*e)]
+    forwards += [name for name, scope in calls if may_forward(name, scope)]
+    return bool(forwards), any(_MODEL_WORD.search(name) for name in forwards)
 
 
 _MODEL_WORD = re.compile(r"model|net", re.I)  # over-approximates TL601's `_model_like`

@@ -297,6 +297,26 @@ class Project:
             self.cache.put_names(digest, table)
         return table
 
+    def kept_tree(self, path: str, text: str):
+        """Python's `ast` of `text` if the project parsed exactly this text of `path` for its names (the
+        engine's screens reuse it instead of parsing again), else None."""
+        kept = self._trees.get(os.path.abspath(path))
+        return kept[1] if kept is not None and kept[0] == text else None
+
+    def offer_tree(self, path: str, text: str, tree) -> None:
+        """The engine parsed `text`, the file `path` being linted, with Python's parser: its bindings
+        table costs a walk of the module's statements, and a later lookup from another file then needs
+        no parse of its own.  Kept only when `text` is what the disk holds (not an editor's buffer)."""
+        path = os.path.abspath(path)
+        if tree is None or path in self._tables or path in self._summaries or not self.enabled:
+            return
+        try:
+            if self.hash_of(path) != content_hash(text.encode("utf-8")):
+                return
+            self._tables[path] = S.names_table_of_tree(tree)
+        except Exception:  # an optimisation: the table is read from the file when asked, as before
+            return
+
     # -- modules -------------------------------------------------------------------------------
     def module_name(self, path: str) -> str:
         """Dotted name of a module file relative to its root (`utils/train_utils.py` -> `utils.train_utils`)."""
