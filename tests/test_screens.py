@@ -946,3 +946,36 @@ def test_tl601_screen_skips_methods_of_plain_classes_and_unnamed_callables_witho
                                         "        self.drop = nn.Dropout(0.1)\n")
     imported = "from layers import Block\n" + textwrap.dedent(callable_param)
     assert _screened_in_project("TL601", imported, tmp_path)  # another file's class may be the one handed in
+
+
+def test_tl602_screen_asks_the_project_for_a_remote_eval_and_training_step(tmp_path):
+    # A loop that hands the model to first-party helpers: in only when a helper's module (or what it
+    # may follow) spells an `eval` call; out when the helpers cannot put it in eval mode.
+    (tmp_path / "setup.cfg").write_text("")
+    (tmp_path / "helpers.py").write_text(textwrap.dedent("""
+        def train_one_epoch(model, loader, optimizer):
+            for x, y in loader:
+                optimizer.zero_grad()
+                model(x).sum().backward()
+                optimizer.step()
+
+        def log(model):
+            print(sum(p.numel() for p in model.parameters()))
+    """))
+    loop = """
+        import torch
+        from helpers import train_one_epoch, log
+
+        def main(model, loader):
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+            for epoch in range(10):
+                train_one_epoch(model, loader, optimizer)
+                log(model)
+    """
+    assert not _screened_in_project("TL602", loop, tmp_path)
+    (tmp_path / "helpers.py").write_text((tmp_path / "helpers.py").read_text() + textwrap.dedent("""
+        def evaluate(model, loader):
+            model.eval()
+            return [model(x) for x, _ in loader]
+    """))
+    assert _screened_in_project("TL602", loop.replace("log(model)", "evaluate(model, loader)"), tmp_path)

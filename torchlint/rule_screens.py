@@ -475,12 +475,19 @@ def tl602(facts: Facts) -> bool:
         return False
     roots, any_root = _first_party_roots(facts, _TORCH_AND_STDLIB)
     remote = any_root or not facts.call_roots.isdisjoint(roots)  # `_remote_mode_calls`, `_remote_training_step`
-    if not remote:
-        if "eval" not in facts.attr_calls and "train" not in facts.attr_calls:
+    # Another file's function puts a model handed to it in eval mode only by an `eval` call there (its
+    # summary's `methods`), and runs a training step only by a backward, step or autograd call there.
+    if "eval" not in facts.attr_calls and "train" not in facts.attr_calls:
+        if not (remote and project_text_reachable(facts, _REMOTE_EVAL)):
             return False
-        if facts.attr_calls.isdisjoint(("backward", "step", "zero_grad")) and not facts.calls(_AUTOGRAD):
+    if facts.attr_calls.isdisjoint(("backward", "step", "zero_grad")) and not facts.calls(_AUTOGRAD):
+        if not (remote and project_text_reachable(facts, _REMOTE_TRAINING)):
             return False
     return trained_model_possible(facts)
+
+
+_REMOTE_EVAL = frozenset({"eval"})
+_REMOTE_TRAINING = frozenset({"backward", "step", "grad"})  # modes.is_training_call (`zero_grad`, autograd.grad)
 
 
 _TORCH_AND_STDLIB = frozenset({"torch"}) | _STDLIB_NOT_SHADOWED  # TL602's remote calls: never `torch.`-qualified

@@ -73,6 +73,7 @@ from torchlint.analysis.modules import nn_classes
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _MAX_DEPTH = 8
 _MAX_PARSED = 64  # parses of modules whose bindings were read, kept in case their summary is asked for
+_MAX_REACHED = 2000  # may_reach_text: items (module, name) followed at most; beyond: True
 _MAX_LISTED_CHILDREN = 2000  # may_reach_text: a folder with more entries is not followed (True)
 _NAMESPACE = os.sep  # a namespace package is named by its directory path plus os.sep
 _BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
@@ -789,6 +790,8 @@ class Project:
                 item = pending.pop()
                 if item in seen:
                     continue
+                if len(seen) >= _MAX_REACHED:
+                    return True  # too much to read before a parse: the caller parses instead
                 seen.add(item)
                 if item in clean:
                     consulted.update(clean[item])
