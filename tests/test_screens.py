@@ -979,3 +979,25 @@ def test_tl602_screen_asks_the_project_for_a_remote_eval_and_training_step(tmp_p
             return [model(x) for x, _ in loader]
     """))
     assert _screened_in_project("TL602", loop.replace("log(model)", "evaluate(model, loader)"), tmp_path)
+
+
+def test_the_engine_offers_each_screened_files_names_to_the_project_and_reuses_its_trees(tmp_path):
+    from torchlint.analysis.project import Project
+    from torchlint.analysis.summaries import names_table_of_source
+
+    (tmp_path / "setup.cfg").write_text("")
+    data = tmp_path / "data.py"
+    data.write_text("import torch\nfrom torch.utils.data import DataLoader\n\ndef build(ds):\n"
+                    "    return DataLoader(ds)\n")
+    rules = [registry.all_rules()["TL201"]]
+    project = Project.for_paths([str(tmp_path)])
+    text = data.read_text()
+    analyse(str(data), text, rules, project)
+    assert project._tables[str(data)] == names_table_of_source(text)  # no parse of its own when asked later
+    other = Project.for_paths([str(tmp_path)])
+    analyse(str(data), text + "\nEXTRA = 1\n", rules, other)  # an editor's buffer, not what the disk holds
+    assert str(data) not in other._tables
+    third = Project.for_paths([str(tmp_path)])
+    third._names(str(data))  # read for another file's lookup: its tree is kept ...
+    kept = third.kept_tree(str(data), text)
+    assert kept is not None and third.kept_tree(str(data), text + "\n") is None  # ... for exactly that text
