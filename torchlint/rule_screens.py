@@ -16,7 +16,7 @@ import ast
 from typing import Callable, Dict, Set, Tuple
 
 from torchlint import tables
-from torchlint.analysis.words import _EVAL_WORDS, eval_role_name, words
+from torchlint.analysis.words import _EVAL_WORDS, TRAINING_WORDS, eval_role_name, words
 from torchlint.screens import (
     UNKNOWN,
     Facts,
@@ -487,7 +487,7 @@ def tl602(facts: Facts) -> bool:
 
 
 _REMOTE_EVAL = frozenset({"eval"})
-_REMOTE_TRAINING = frozenset({"backward", "step", "grad"})  # modes.is_training_call (`zero_grad`, autograd.grad)
+_REMOTE_TRAINING = TRAINING_WORDS
 
 
 _TORCH_AND_STDLIB = frozenset({"torch"}) | _STDLIB_NOT_SHADOWED  # TL602's remote calls: never `torch.`-qualified

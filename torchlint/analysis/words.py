@@ -8,6 +8,10 @@ from typing import List
 _EVAL_WORDS = {"val", "vali", "valid", "validate", "validation", "eval", "evaluate", "evaluation", "test", "testing",
                "predict", "prediction", "predictions", "infer", "inference", "dev", "holdout"}  # fmt: skip
 _ROLE_WORDS = _EVAL_WORDS | {"sample", "sampling"}
+# Names a training step's code spells (analysis/modes.py `is_training_call`: `.backward()`, an optimizer's
+# or scaler's `.step()`/`.zero_grad()`, `torch.autograd.grad/backward` under any alias): a file without
+# any of them as text runs none.
+TRAINING_WORDS = frozenset({"backward", "step", "grad"})
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+|(?<=[a-z])(?=[0-9])")
 
 
