@@ -35,3 +35,19 @@ def test_no_internal_errors_on_real_code(tree):
     internal = [f for r in results for f in r.findings if f.code == "TL000"]
     assert internal == []
     assert len(results) == len(files) > 10
+
+
+def test_the_parse_skips_node_validation_only_inside_it():
+    import libcst as cst
+
+    from torchlint import engine
+
+    source = "import torch\n\n\ndef f(x):\n    return (x.view(2, -1) + 1)  # keep\n"
+    module = engine.parse(source)
+    assert module.code == source and module.deep_equals(cst.parse_module(source))
+    with pytest.raises(cst.CSTValidationError):  # nodes built after the parse (fixers') are validated again
+        cst.Name("")
+    with pytest.raises(engine.ParseFailure):
+        engine.parse("def f(:\n")
+    with pytest.raises(cst.CSTValidationError):  # ... also after a parse that failed
+        cst.Name("")

@@ -26,13 +26,34 @@ def parse(source: str) -> cst.Module:
     if failure is not None:
         raise failure
     try:
-        return cst.parse_module(source)
+        return _parse_unvalidated(source)
     except cst.ParserSyntaxError as exc:
         raise _describe_syntax_error(source, exc) from None
     except RecursionError:
         raise ParseFailure("the file nests too deeply to parse") from None
     except Exception as exc:  # libcst's native parser raises a few other types
         raise ParseFailure(f"cannot parse: {exc}") from None
+
+
+def _parse_unvalidated(source: str) -> cst.Module:
+    """`libcst.parse_module` without the per-node `_validate()` every node constructor runs (a third of
+    the parse on real code).  Validation catches mistakes in nodes that code builds by hand; the parser's
+    own nodes are valid by construction (libcst's `CSTNode.__post_init__` says as much), and fixers'
+    nodes, built outside this window, are still validated.  The parse runs on one thread at a time
+    (the runner's worker, the supervisor's deep-stack thread), so the window is never shared."""
+    base = cst.CSTNode
+    saved = base.__dict__.get("__post_init__")
+    if saved is None:  # a libcst without the hook: nothing to skip
+        return cst.parse_module(source)
+    base.__post_init__ = _no_validation  # type: ignore[method-assign]
+    try:
+        return cst.parse_module(source)
+    finally:
+        base.__post_init__ = saved  # type: ignore[method-assign]
+
+
+def _no_validation(self) -> None:
+    return None
 
 
 def _describe_syntax_error(source: str, exc: cst.ParserSyntaxError) -> ParseFailure:
