@@ -84,10 +84,18 @@ def test_screened_out_files_import_neither_libcst_nor_the_rules(tmp_path):
     stdlib_like, torch_quiet = tmp_path / "stdlib_like.py", tmp_path / "net.py"
     stdlib_like.write_text(STDLIB_LIKE)
     torch_quiet.write_text(TORCH_QUIET)
+    # A package module whose loop may iterate a loader from a first-party import: TL201's screen builds the
+    # project model and follows the import (Python's `ast` only) before it says no.
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "util.py").write_text("def helper(batch):\n    return batch\n")
+    worker = tmp_path / "pkg" / "worker.py"
+    worker.write_text("from .util import helper\n\n\ndef run(loader):\n    for batch in loader:\n"
+                      "        helper(batch)\n")
     probe = (
         "import ast, sys\nfrom flake8.main.cli import main\n"
         "from torchlint.flake8_plugin import TorchlintChecker\n"
-        f"paths = [{str(stdlib_like)!r}, {str(torch_quiet)!r}]\n"
+        f"paths = [{str(stdlib_like)!r}, {str(torch_quiet)!r}, {str(worker)!r}]\n"
         "for path in paths:\n"
         "    text = open(path).read()\n"
         "    checker = TorchlintChecker(ast.parse(text), path, text.splitlines(True))\n"

@@ -163,7 +163,7 @@ class Cache:
         return os.path.join(self.base, "summaries", digest[:2], f"{digest}.json")
 
     def get_summary(self, digest: str) -> Optional[dict]:
-        from torchlint.analysis.summaries import valid
+        from torchlint.analysis.summaries_ast import valid
 
         if not _is_digest(digest):
             return None
@@ -259,7 +259,7 @@ def _files_by_age(folder: str) -> List[str]:
 
 
 def _names_version() -> int:
-    from torchlint.analysis.summaries import SUMMARY_VERSION
+    from torchlint.analysis.summaries_ast import SUMMARY_VERSION
 
     return SUMMARY_VERSION
 

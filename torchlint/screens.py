@@ -1117,7 +1117,7 @@ def _import_bindings(facts: Facts) -> Tuple[Set[str], bool]:
 def _own_names_table(facts: Facts) -> Optional[dict]:
     if "names_table" not in facts._memo:
         try:
-            from torchlint.analysis.summaries import names_table_of_tree
+            from torchlint.analysis.summaries_ast import names_table_of_tree
 
             facts._memo["names_table"] = names_table_of_tree(facts.tree)
         except Exception:

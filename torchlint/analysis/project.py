@@ -67,8 +67,31 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
-from torchlint.analysis import summaries as S
-from torchlint.analysis.modules import nn_classes
+from torchlint.analysis import summaries_ast
+
+
+class _LazyModule:
+    """A module imported on first use: building a Project and following imports through Python's `ast`
+    (the screens' `may_reach_text`, the flake8 plugin's parent process) must not import libcst."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        import importlib
+
+        module = importlib.import_module(self._name)
+        globals()["S"] = module  # later uses read the module itself
+        return getattr(module, attr)
+
+
+S = _LazyModule("torchlint.analysis.summaries")
+
+
+def nn_classes():
+    from torchlint.analysis.modules import nn_classes as table
+
+    return table()
 
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _MAX_DEPTH = 8
@@ -277,8 +300,8 @@ class Project:
         tree = text = None
         try:
             text = read_source(path).text
-            tree = S.python_tree(text)  # Python's parser: a tenth of libcst's
-            table = S.names_table_of_tree(tree) if tree is not None else None
+            tree = summaries_ast.python_tree(text)  # Python's parser: a tenth of libcst's
+            table = summaries_ast.names_table_of_tree(tree) if tree is not None else None
         except (SourceError, Exception):  # a table is an optimisation of what rules may see: never an error
             table = None
         if table is not None:
@@ -314,7 +337,7 @@ class Project:
         try:
             if self.hash_of(path) != content_hash(text.encode("utf-8")):
                 return
-            self._tables[path] = S.names_table_of_tree(tree)
+            self._tables[path] = summaries_ast.names_table_of_tree(tree)
         except Exception:  # an optimisation: the table is read from the file when asked, as before
             return
 
