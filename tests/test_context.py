@@ -78,6 +78,16 @@ def _same_as_reference(source: str) -> None:
     for function in by_type.get(cst.FunctionDef, [])[:5]:
         inside = [n for n in by_type.get(cst.Name, []) if ctx.contains(function, n)]
         assert list(ctx.walk(function, cst.Name)) == inside
+    roots = [*by_type.get(cst.FunctionDef, [])[:6], *by_type.get(cst.For, [])[:3], module]
+    for root in roots:  # inside_nested_scope: the walk up from the node to `root`, meeting a scope first
+        for node in [*by_type.get(cst.Call, [])[:40], *by_type.get(cst.Return, [])[:10], root]:
+            up, nested = parent[id(node)], False
+            while up is not None and up is not root:
+                if isinstance(up, context.NESTED_SCOPES):
+                    nested = True
+                    break
+                up = parent[id(up)]
+            assert ctx.inside_nested_scope(node, root) == nested
 
 
 @pytest.mark.parametrize("folder", SNIPPET_DIRS)

@@ -344,6 +344,11 @@ class FileContext:
 
     def inside_nested_scope(self, node: cst.CSTNode, root: cst.CSTNode) -> bool:
         """Is `node` inside a function, lambda or class nested in `root` (so not run by `root` itself)?"""
+        if node is not root and not self._shares_nodes and self.contains(root, node):
+            # the nearest scope around `node` (memoised for its whole branch) nested in `root` (not `root`
+            # itself, nor a scope around `root`): what the walk up to `root` below would meet first
+            nearest = self.enclosing(node, NESTED_SCOPES)
+            return nearest is not None and nearest is not root and self.contains(root, nearest)
         return self.enclosing(node, NESTED_SCOPES, stop=root) is not None
 
     def import_bindings(self) -> Dict[str, List[cst.CSTNode]]:
