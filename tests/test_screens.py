@@ -789,20 +789,21 @@ def test_a_first_party_package_named_like_a_third_party_one_is_still_screened_in
     assert "TL101" not in TorchlintChecker(ast.parse(text), str(elsewhere), text.splitlines(True))._screened(text)
 
 
-def _tl201_fires(path, project) -> bool:
-    rule = registry.all_rules()["TL201"]
+def _fires(code: str, path, project) -> bool:
+    """Does `code`'s screen fire on the file at `path`, told its path and `project`?"""
     with open(path, encoding="utf-8") as handle:
         source = handle.read()
-    return [r.code for r in screen_rules(source, [rule], path=str(path), project=project)] == ["TL201"]
+    rule = registry.all_rules()[code]
+    return [r.code for r in screen_rules(source, [rule], path=str(path), project=project)] == [code]
 
 
-def _tl201_findings(path, project):
-    rule = registry.all_rules()["TL201"]
+def _full_findings(code: str, path, project) -> list:
+    """`code`'s findings in the file at `path` with no screens."""
     with open(path, encoding="utf-8") as handle:
         source = handle.read()
     engine.SCREENING = False
     try:
-        return [f.code for f in lint_source(str(path), source, [rule], project) if f.code == "TL201"]
+        return [f.code for f in lint_source(str(path), source, [registry.all_rules()[code]], project) if f.code == code]
     finally:
         engine.SCREENING = True
 
@@ -844,9 +845,9 @@ def test_tl201_screen_follows_imported_names_to_a_module_that_builds_a_sampler(t
                 yield [v - m for v, m in zip(x, MEAN)]
     """))
     project = Project.for_paths([str(repo)])
-    assert _tl201_fires(train, project) and _tl201_findings(train, project) == ["TL201"]
-    assert not _tl201_fires(model, project) and _tl201_findings(model, project) == []
-    assert not _tl201_fires(train, None)  # no project: nothing is first-party, and no sampler is spelled here
+    assert _fires("TL201", train, project) and _full_findings("TL201", train, project) == ["TL201"]
+    assert not _fires("TL201", model, project) and _full_findings("TL201", model, project) == []
+    assert not _fires("TL201", train, None)  # no project: nothing is first-party, and no sampler is spelled here
     assert [r.code for r in screen_rules(train.read_text(), [registry.all_rules()["TL201"]])] == ["TL201"]
 
 
@@ -865,7 +866,7 @@ def test_tl201_screen_records_what_it_read_for_the_findings_cache(tmp_path):
                      "    for epoch in range(3):\n        for b in build(ds):\n            pass\n")
     project = Project.for_paths([str(repo)])
     with project.recording() as consulted:
-        assert not _tl201_fires(train, project)
+        assert not _fires("TL201", train, project)
     assert consulted.get(str(helpers)) is not None  # read, with its content hash
     assert str(repo / "missing.py") in consulted and consulted[str(repo / "missing.py")] is None  # looked for
 
@@ -893,17 +894,13 @@ def _screened_in_project(code: str, source: str, folder) -> bool:
     a full analysis agrees whenever the screen says no."""
     from torchlint.analysis.project import Project
 
-    rule = registry.all_rules()[code]
-    source = textwrap.dedent(source)
     path = os.path.join(str(folder), "example.py")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(textwrap.dedent(source))
     project = Project.for_paths([str(folder)])
-    fires = [r.code for r in screen_rules(source, [rule], path=path, project=project)] == [code]
+    fires = _fires(code, path, project)
     if not fires:
-        engine.SCREENING = False
-        try:
-            assert not [f for f in lint_source(path, source, [rule], project) if f.code == code]
-        finally:
-            engine.SCREENING = True
+        assert _full_findings(code, path, project) == []
     return fires
 
 
