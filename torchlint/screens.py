@@ -1013,9 +1013,10 @@ def _project_class_elsewhere(facts: Facts, spelled: str) -> bool:
 
 def project_text_reachable(facts: Facts, words: FrozenSet[str]) -> bool:
     """Might the project model, asked about this file, read another first-party module whose text holds
-    one of `words` (`Project.may_reach_text` from this file's imports, anywhere in it)?  Absolute
-    imports of top modules no folder of the file or above holds are not asked about (they never resolve,
-    see `_may_be_first_party`), so a file importing only third-party code never builds the project."""
+    one of `words` (`Project.may_reach_text` from this file's imports, anywhere in it)?  For the flake8
+    plugin's project, built on demand, absolute imports of top modules no folder of the file or above
+    holds are not asked about (they never resolve, see `_may_resolve`), so a file importing only
+    third-party code never builds it; a real Project resolves them, recording what it looked for."""
     key = ("reaches", words)
     if key in facts._memo:
         return facts._memo[key]  # type: ignore[return-value]
