@@ -494,6 +494,15 @@ _TORCH_AND_STDLIB = frozenset({"torch"}) | _STDLIB_NOT_SHADOWED  # TL602's remot
 _AUTOGRAD = names_of("torch.autograd.grad", "torch.autograd.backward")
 
 
+@screen("TL603")
+def tl603(facts: Facts) -> bool:
+    # A whole-module freeze (`x.requires_grad_(False)`, or a for-loop setting `p.requires_grad = False`)
+    # and a `<module>.train(...)` call that covers it (rules/tl603's freeze_sites and _train_calls).
+    if "train" not in facts.attr_calls:
+        return False
+    return "requires_grad_" in facts.attr_calls or (facts.loops > 0 and "requires_grad" in facts.attrs)
+
+
 @screen("TL701")
 def tl701(facts: Facts) -> bool:
     # An interval (`_intervals`) is two clock reads, distinct calls in one scope (function, lambda, class
