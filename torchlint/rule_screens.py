@@ -24,6 +24,7 @@ from torchlint.screens import (
     eval_forward_possible,
     float64_conversion_possible,
     forward_build_possible,
+    mode_dependent_terminals,
     names_of,
     nn_class_terminals,
     project_class_elsewhere,
@@ -450,19 +451,9 @@ def _mode_dependent_possible(facts: Facts) -> bool:
     torch.nn class (by a name ending in its own: an import or an alias spells it), a class reading
     `self.training`, or (`project_status`) a first-party class or factory of another file, whose summary
     has the same evidence in its text."""
-    if "training" in facts.attrs or facts.mentions(facts.expand(_MODE_DEPENDENT)):
+    if "training" in facts.attrs or facts.mentions(facts.expand(mode_dependent_terminals())):
         return True
-    return project_text_reachable(facts, _MODE_DEPENDENT | {"training"})
-
-
-def _mode_dependent_terminals() -> frozenset:
-    classes = tables.load("nn_modules")["classes"]
-    dependent = [name for name, entry in classes.items() if entry.get("mode_dependent") or entry.get("thresholds")
-                 or any(v.get("mode_dependent") for v in entry.get("variants") or [])]  # fmt: skip
-    return terminals(frozenset(dependent))
-
-
-_MODE_DEPENDENT = _mode_dependent_terminals()  # (= what analysis/modules.nn_class_status can call DEPENDENT)
+    return project_text_reachable(facts, mode_dependent_terminals() | {"training"})
 
 
 @screen("TL602")
@@ -481,13 +472,12 @@ def tl602(facts: Facts) -> bool:
         if not (remote and project_text_reachable(facts, _REMOTE_EVAL)):
             return False
     if facts.attr_calls.isdisjoint(("backward", "step", "zero_grad")) and not facts.calls(_AUTOGRAD):
-        if not (remote and project_text_reachable(facts, _REMOTE_TRAINING)):
+        if not (remote and project_text_reachable(facts, TRAINING_WORDS)):
             return False
     return trained_model_possible(facts)
 
 
 _REMOTE_EVAL = frozenset({"eval"})
-_REMOTE_TRAINING = TRAINING_WORDS
 
 
 _TORCH_AND_STDLIB = frozenset({"torch"}) | _STDLIB_NOT_SHADOWED  # TL602's remote calls: never `torch.`-qualified

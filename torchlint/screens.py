@@ -348,6 +348,18 @@ def nn_class_terminals() -> FrozenSet[str]:
     return terminals(frozenset(tables.load("nn_modules")["classes"]))  # = analysis.modules.nn_classes(), libcst-free
 
 
+@cache
+def mode_dependent_terminals() -> FrozenSet[str]:
+    """Last components of the torch.nn classes that analysis/modules.py `nn_class_status` can call
+    DEPENDENT (a mode-dependent entry, a variant that is, or numeric thresholds), aliases included."""
+    from torchlint import tables
+
+    classes = tables.load("nn_modules")["classes"]
+    dependent = [name for name, entry in classes.items() if entry.get("mode_dependent") or entry.get("thresholds")
+                 or any(v.get("mode_dependent") for v in entry.get("variants") or [])]  # fmt: skip
+    return terminals(frozenset(dependent))
+
+
 def eval_forward_possible(facts: Facts, grad_disabling: Set[str], role_name, eval_words: Set[str], split,
                           dependent_possible=lambda: True) -> bool:
     """TL601's question, in a second pass over the tree: is there a call that may be a model forward

@@ -570,8 +570,7 @@ class Project:
         `inference`: TL601's question (is its training-mode forward wrong at inference, see
         modules.nn_class_status) instead of "does it behave differently in eval mode"."""
         symbol = self._symbol(symbol_or_qualified, "class")
-        summary = self.summary(symbol.path) if symbol else None
-        facts = summary["classes"].get(symbol.name) if summary else None
+        facts = self._class_entry(symbol) if symbol else None
         if facts is None:
             return None
         dependent, evidence, owns = self._class_status(symbol, 0, set(), inference)
@@ -582,11 +581,15 @@ class Project:
         return {**facts, "mode_dependent": dependent, "evidence": evidence, "owns_parameters": owns,
                 "resolved_bases": bases}  # fmt: skip
 
+    def _class_entry(self, symbol: Symbol) -> Optional[dict]:
+        """The CLASS entry of a project class in its module's summary, or None (unknown)."""
+        summary = self.summary(symbol.path)
+        return summary["classes"].get(symbol.name) if summary else None
+
     def derives_from(self, symbol: Symbol, qualified: str = "torch.nn.Module", depth: int = 0) -> bool:
         """Does the project class `symbol` derive (through project bases, across files) from the
         external class `qualified`?  Every torch.nn layer counts as a `torch.nn.Module`.  False when unsure."""
-        summary = self.summary(symbol.path) if depth <= _MAX_DEPTH else None
-        facts = summary["classes"].get(symbol.name) if summary else None
+        facts = self._class_entry(symbol) if depth <= _MAX_DEPTH else None
         if facts is None:
             return False
         for base in facts["bases"]:
@@ -606,8 +609,7 @@ class Project:
         that are not), None when a base cannot be seen (`class Net(Base)` with `Base` from a library)."""
         if self.derives_from(symbol):
             return True
-        summary = self.summary(symbol.path) if depth <= _MAX_DEPTH else None
-        facts = summary["classes"].get(symbol.name) if summary else None
+        facts = self._class_entry(symbol) if depth <= _MAX_DEPTH else None
         if facts is None:
             return None
         for base in facts["bases"]:
@@ -623,8 +625,7 @@ class Project:
     def casts_itself(self, symbol: Symbol, depth: int = 0) -> bool:
         """Does the project class (or a project base, across files) cast anything itself (CLASS
         `"casts"`)?  True when unsure: then a float64 input may be what it expects (TL203)."""
-        summary = self.summary(symbol.path) if depth <= _MAX_DEPTH else None
-        facts = summary["classes"].get(symbol.name) if summary else None
+        facts = self._class_entry(symbol) if depth <= _MAX_DEPTH else None
         if facts is None or facts.get("casts", True):
             return True
         for base in facts["bases"]:
@@ -658,8 +659,7 @@ class Project:
                       inference: bool = False) -> Tuple[Optional[bool], str, bool]:  # fmt: skip
         """(mode_dependent, evidence, owns_parameters) of a project class, across files."""
         key = "inference_layer_status" if inference else "layer_status"
-        summary = self.summary(symbol.path)
-        facts = summary["classes"].get(symbol.name) if summary else None
+        facts = self._class_entry(symbol)
         if facts is None or symbol in seen or depth > _MAX_DEPTH:
             return None, "", False
         seen = seen | {symbol}
