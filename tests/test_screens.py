@@ -412,6 +412,40 @@ def test_tl301_screen_follows_the_viewed_name_to_a_permute_family_value():
         """), assignment
 
 
+def test_tl301_screen_counts_only_assignments_that_come_before_the_view():
+    # As `reaching_assignments`: a permute assigned after the view (timm's levit: `x = x.view(...)`, then
+    # `x = pool(x.permute(...)).permute(...)`), or in the view's own statement, does not reach it.
+    _rejected("TL301", """
+        import torch
+
+        def forward(self, x, B, N, C):
+            x = x.view(B, 7, 7, C)
+            if self.pool is not None:
+                x = self.pool(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+            return x.reshape(B, -1, C)
+
+        def own_statement(y, B, N, C):
+            y = y.view(B, N * C).transpose(0, 1)
+            return y
+
+        def through_a_later_link(x, B, N, C):
+            z = x
+            y = z.view(B, N * C)
+            x = x.transpose(1, 2)
+            z = x
+            return y
+    """)
+    for body in ("x = x.transpose(1, 2)\n    return x.view(B, N * C)",
+                 "t = x.transpose(1, 2)\n    y = t\n    z = y\n    return z.view(B, N * C)",
+                 "for _ in range(2):\n        x = x.transpose(1, 2)\n        y = x.view(B, N * C)\n    return y"):
+        assert _admitted("TL301", f"import torch\n\ndef f(x, B, N, C):\n    {body}\n"), body
+    # ... and the full analysis agrees on the first two
+    for body in ("x = x.transpose(1, 2)\n    return x.view(B, N * C)",
+                 "t = x.transpose(1, 2)\n    y = t\n    z = y\n    return z.view(B, N * C)"):
+        source = f"import torch\n\ndef f(x):\n    B, N, C = x.shape\n    {body}\n"
+        assert [f.code for f in lint_source("example.py", source, [registry.all_rules()["TL301"]])] == ["TL301"]
+
+
 def test_tl602_screen_needs_an_eval_call_a_training_step_and_a_trained_model():
     _rejected("TL602", """
         import torch
@@ -486,6 +520,53 @@ def test_tl203_screen_needs_a_typable_single_argument_and_a_numpy_origin():
         def make(model, values):
             return model(torch.tensor(values.astype(float) * 2))
     """)
+
+
+def test_tl203_screen_needs_a_named_arrays_value_assigned_unconditionally_before_the_conversion():
+    # `_name_dtype` is None unless the last reaching assignment dominates the use: a parameter reassigned
+    # only under `if`s (timm's `_n2p`), an assignment after the use or in another branch's block, or in
+    # another scope, cannot make it float64.
+    _rejected("TL203", """
+        import numpy as np
+        import torch
+
+        def _n2p(w, t=True, idx=None):
+            if idx is not None:
+                w = w[idx]
+            if t:
+                w = np.array(w, dtype=np.float64).transpose([1, 0])
+            return torch.from_numpy(w)
+
+        def later(values):
+            t = torch.from_numpy(values)
+            values = np.zeros(3)
+            return t
+
+        def branches(flag):
+            if flag:
+                x = np.zeros(3)
+            else:
+                y = torch.from_numpy(x)
+            return y
+
+        def outer():
+            z = np.zeros(3)
+
+            def inner(z):
+                return torch.from_numpy(z)
+            return inner
+    """)
+    for body in ("x = np.zeros(3)\n    return model(torch.from_numpy(x))",
+                 "x = np.zeros(3)\n    if flag:\n        return model(torch.from_numpy(x))",
+                 "with open(p) as f:\n        x = np.loadtxt(f)\n    return model(torch.from_numpy(x))",
+                 "if flag:\n        x = np.zeros(3)\n        return model(torch.from_numpy(x))",
+                 "x = np.zeros(3)\n    x *= 2\n    return model(torch.from_numpy(x))",
+                 "if (x := np.zeros(3)) is not None:\n        return model(torch.from_numpy(x))"):
+        source = f"import numpy as np\nimport torch\n\ndef f(p, flag):\n    model = torch.nn.Linear(3, 1)\n    {body}\n"
+        assert _admitted("TL203", source), body
+        if "flag" not in body.split("\n", 1)[0] and ":=" not in body:
+            found = lint_source("example.py", source, [registry.all_rules()["TL203"]])
+            assert [f.code for f in found] == ["TL203"], body
 
 
 def test_tl202_screen_reads_the_dataloader_call_itself():
@@ -878,6 +959,41 @@ def test_tl201_screen_records_what_it_read_for_the_findings_cache(tmp_path):
         assert not _fires("TL201", train, project)
     assert consulted.get(str(helpers)) is not None  # read, with its content hash
     assert str(repo / "missing.py") in consulted and consulted[str(repo / "missing.py")] is None  # looked for
+
+
+def test_a_reach_that_would_parse_far_more_than_the_file_answers_true_and_goes_on_later(tmp_path):
+    # A stdlib-like package whose imports reach many modules: a screen's question parses at most
+    # REACH_BYTES_PER_BYTE times the file's size (REACH_MIN_BYTES at least) of modules not read before,
+    # then answers True (the file is parsed instead); what it read stays, so a later question goes on.
+    from torchlint import screens
+    from torchlint.analysis.project import Project
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "setup.cfg").write_text("")
+    filler = "def f():\n    return 1\n" * 400  # ~9 kB a module
+    for i in range(30):
+        (repo / f"m{i}.py").write_text(f"import m{i + 1}\n{filler}" if i < 29 else filler)
+    train = repo / "train.py"
+    train.write_text("import m0\n\ndef main(loader):\n"
+                     "    for epoch in range(3):\n        for b in loader:\n            pass\n")
+    project = Project.for_paths([str(repo)])
+    rule = registry.all_rules()["TL201"]
+    old = screens.REACH_MIN_BYTES
+    screens.REACH_MIN_BYTES = 50_000
+    try:
+        assert _fires("TL201", train, project)  # unsure within its budget: admitted
+        assert 50_000 < project.table_bytes_parsed < 80_000
+        assert _full_findings("TL201", train, project) == []
+        for _ in range(10):
+            if not _fires("TL201", train, project):
+                break  # each question went on from where the last stopped, until it knew
+        assert not _fires("TL201", train, project)
+        screens.REACH_MIN_BYTES = 1_000_000  # room for all of it: known at once
+        assert [r.code for r in screen_rules(train.read_text(), [rule], path=str(train),
+                                             project=Project.for_paths([str(repo)]))] == []
+    finally:
+        screens.REACH_MIN_BYTES = old
 
 
 def test_tl103_screen_skips_attributes_of_the_methods_self():

@@ -103,8 +103,10 @@ def setup_for(path: str, settings: Settings) -> DocumentSetup:
 def lint_text(path: str, text: str, rules: Sequence[Rule]) -> List[Finding]:
     """The buffer's findings, with cross-file facts from the project model (neighbours read from disk)."""
     from torchlint.engine import lint_source
+    from torchlint.runner import fewer_collections
 
-    return lint_source(path, text, rules, project_for(path))
+    with fewer_collections():  # parsing: see runner.GC_THRESHOLD
+        return lint_source(path, text, rules, project_for(path))
 
 
 def project_for(path: str):

@@ -8,7 +8,9 @@ that file alone is reported as TL000 (see torchlint/supervisor.py).
 from __future__ import annotations
 
 import difflib
+import gc
 import os
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -205,11 +207,39 @@ def _failed(job: Job, path: str, how: str, exitcode: Optional[int]) -> FileResul
     return FileResult(path, [internal_finding(path, reason)])
 
 
+# The cyclic garbage collector's first-generation threshold while a run lints (Python's default: 700
+# allocations).  Parsing allocates millions of nodes that are freed by reference counting (Python's
+# and libcst's trees hold no cycles), yet every 700 allocations a collection walks all young
+# objects: on timm, Python's own parse ran twice as slow inside torchlint as alone, and the whole
+# run spent about a quarter of its CPU there.  Older generations keep their defaults.
+GC_THRESHOLD = 100_000
+
+
+@contextmanager
+def fewer_collections():
+    """Collect cyclic garbage less often while linting (GC_THRESHOLD), with what is alive before the
+    run (modules, tables) frozen out of the collector's walks; both restored afterwards.  Forked
+    workers inherit it."""
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, old[1], old[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
+
+
 def run(job: Job, paths: Sequence[str], jobs: Optional[int] = None) -> List[FileResult]:
     """Process every path; results sorted by path whatever the number of processes.
 
     With `job.cache_dir`, unchanged files (and unchanged files they consulted) come from the cache
     and only the rest is linted (torchlint/cache.py)."""
+    with fewer_collections():
+        return _run_cached(job, paths, jobs)
+
+
+def _run_cached(job: Job, paths: Sequence[str], jobs: Optional[int] = None) -> List[FileResult]:
     run_cache = None
     if os.environ.get("TORCHLINT_NO_PROJECT"):  # benchmarks: the per-file analysis alone
         job = replace(job, project=False)

@@ -713,15 +713,17 @@ def view_of_permuted_possible(facts: Facts, methods: Set[str], properties: Set[s
     whose receiver is a permute-family call or property (`noncontiguous_origin`), or a name assigned
     such a value in the view's scope (innermost def, lambda, class or module: `reaching_assignments`
     looks no further), directly or through other names of that scope (`y = x.permute(...); z = y`)?
-    Only `name = value`, `name: T = value` and `name := value` carry a value (`local_assignments`);
-    the order of the assignments is ignored, which can only admit more."""
+    Only `name = value`, `name: T = value` and `name := value` carry a value (`local_assignments`).
+    As in `reaching_assignments`, an assignment reaches a use only if it comes before it and does
+    not contain it (loop back-edges are not followed); which earlier assignment shadows which is
+    ignored, which can only admit more."""
     if "tl301" in facts._memo:
         return facts._memo["tl301"]  # type: ignore[return-value]
     callers = facts.expand(methods | functions)
     scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-    viewed: Dict[int, Set[str]] = {}  # scope -> names `<name>.view(...)` reshapes
-    produced: Dict[int, Set[str]] = {}  # scope -> names assigned a permute-family value
-    links: Dict[int, List[Tuple[str, str]]] = {}  # scope -> (name, name assigned to it)
+    viewed: Dict[int, List[Tuple[str, Tuple[int, int]]]] = {}  # scope -> (name, where) `<name>.view(...)`
+    produced: Dict[int, Dict[str, List[Tuple[int, int]]]] = {}  # scope -> name -> ends of permuted values
+    links: Dict[int, Dict[str, List[tuple]]] = {}  # scope -> name -> (end, source name, where it is read)
 
     def producer(value: ast.AST) -> bool:
         kind = type(value)
@@ -729,13 +731,15 @@ def view_of_permuted_possible(facts: Facts, methods: Set[str], properties: Set[s
             return value.attr in properties
         return kind is ast.Call and _terminal(value.func) in callers
 
-    def assigned(scope: int, target: ast.AST, value: ast.AST) -> None:
+    def assigned(scope: int, statement: ast.AST, target: ast.AST, value: ast.AST) -> None:
         if type(target) is not ast.Name:
             return
+        end = (statement.end_lineno, statement.end_col_offset)
         if producer(value):
-            produced.setdefault(scope, set()).add(target.id)
+            produced.setdefault(scope, {}).setdefault(target.id, []).append(end)
         elif type(value) is ast.Name:
-            links.setdefault(scope, []).append((target.id, value.id))
+            links.setdefault(scope, {}).setdefault(target.id, []).append(
+                (end, value.id, (value.lineno, value.col_offset)))
 
     possible = False
     stack: List[tuple] = [(facts.tree, id(facts.tree))]
@@ -752,30 +756,29 @@ def view_of_permuted_possible(facts: Facts, methods: Set[str], properties: Set[s
                 if producer(receiver):
                     possible = True
                 elif type(receiver) is ast.Name:
-                    viewed.setdefault(scope, set()).add(receiver.id)
+                    viewed.setdefault(scope, []).append((receiver.id, (receiver.lineno, receiver.col_offset)))
         elif kind is ast.Assign:
             for target in node.targets:
-                assigned(scope, target, node.value)
+                assigned(scope, node, target, node.value)
         elif kind is ast.AnnAssign or kind is ast.NamedExpr:
             if node.value is not None:
-                assigned(scope, node.target, node.value)
+                assigned(scope, node, node.target, node.value)
         elif kind in scopes:
             scope = id(node)
         stack.extend((child, scope) for child in _children(node))
+
+    def reaches(scope: int, name: str, where: Tuple[int, int], hops: int) -> bool:
+        # A permuted value assigned to `name` before `where` (an assignment ends before a use it does
+        # not contain), itself or through up to two names (`_MAX_NAME_HOPS`: one more here).
+        if any(end <= where for end in produced.get(scope, {}).get(name, ())):
+            return True
+        return hops < 3 and any(end <= where and reaches(scope, source, read, hops + 1)
+                                for end, source, read in links.get(scope, {}).get(name, ()))  # fmt: skip
+
     if not possible:
-        for scope, names in viewed.items():
-            permuted = set(produced.get(scope, ()))
-            pairs = links.get(scope, [])
-            changed = bool(permuted)
-            while changed:
-                changed = False
-                for target, source in pairs:
-                    if source in permuted and target not in permuted:
-                        permuted.add(target)
-                        changed = True
-            if not names.isdisjoint(permuted):
-                possible = True
-                break
+        possible = any(reaches(scope, name, where, 0)
+                       for scope, uses in viewed.items() if scope in produced
+                       for name, where in uses)  # fmt: skip
     facts._memo["tl301"] = possible
     return possible
 
@@ -836,6 +839,7 @@ def float64_conversion_possible(facts: Facts, converters: Set[str]) -> bool:
     wanted = facts.expand(converters)
     typed = (ast.Call, ast.Subscript, ast.Attribute, ast.Name, ast.UnaryOp, ast.BinOp)
     possible = False
+    names: List[ast.Name] = []  # arguments that are plain names: decided below
     for node in _walk(facts.tree):
         if type(node) is not ast.Call or _terminal(node.func) not in wanted:
             continue
@@ -849,11 +853,70 @@ def float64_conversion_possible(facts: Facts, converters: Set[str]) -> bool:
             continue
         if kind is ast.BinOp and type(data.op) not in (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow):
             continue
-        if kind in typed:
+        if kind is ast.Name:
+            names.append(data)
+        elif kind in typed:
             possible = True
             break
+    if not possible and names:
+        possible = _assigned_unconditionally_before(facts.tree, names)
     facts._memo["tl203"] = possible
     return possible
+
+
+def _assigned_unconditionally_before(tree: ast.AST, uses: List[ast.Name]) -> bool:
+    """For TL203's plain-name arguments: does some use have, in its scope, an assignment of a value to its
+    name (`x = v`, `x: T = v`, `x += v`, `x := v`) that ends before it and runs unconditionally before it?
+    `array_dtype` of a name (`_name_dtype`) is None unless the last assignment `reaching_assignments`
+    returns is unconditional (`runs_before_unconditionally`: from the assignment up to a block around the
+    use, only blocks and `with` statements), and it is among the values whose dtype must be float64 (an
+    assignment of no value -- a loop or tuple target, a `with ... as` -- is None).  Here "around the use"
+    is a statement list (a body, an else, a handler) that holds the use's statement; walrus assignments
+    always count; exclusive branches are not told apart: both can only admit more."""
+    wanted = {id(use) for use in uses}
+    names = {use.id for use in uses}
+    assigned: Dict[Tuple[int, str], List[tuple]] = {}  # (scope, name) -> (end, lists it climbs to; None: any)
+    used: List[tuple] = []  # (scope, name, where, the statement lists around the use in its scope)
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    withs = (ast.With, ast.AsyncWith)
+    # (node, scope, statement lists around it in its scope, lists a statement here climbs to)
+    stack: List[tuple] = [(tree, id(tree), (), ())]
+    while stack:
+        node, scope, around, climbs = stack.pop()
+        kind = type(node)
+        if kind is ast.Name:
+            if id(node) in wanted:
+                used.append((scope, node.id, (node.lineno, node.col_offset), around))
+            continue
+        if kind is ast.Assign or kind is ast.AugAssign or kind is ast.AnnAssign:
+            targets = node.targets if kind is ast.Assign else [node.target]
+            if kind is not ast.AnnAssign or node.value is not None:
+                for target in targets:
+                    if type(target) is ast.Name and target.id in names:
+                        assigned.setdefault((scope, target.id), []).append(
+                            ((node.end_lineno, node.end_col_offset), climbs))
+        elif kind is ast.NamedExpr and type(node.target) is ast.Name and node.target.id in names:
+            assigned.setdefault((scope, node.target.id), []).append(((node.end_lineno, node.end_col_offset), None))
+        inner = id(node) if kind in scopes else scope
+        if inner != scope:
+            around, climbs = (), ()
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                if value and isinstance(value[0], ast.stmt):  # a statement list: a block
+                    block = id(value)
+                    lists = around + (block,)
+                    climb = (climbs + (block,)) if kind in withs else (block,)
+                    stack.extend((child, inner, lists, climb) for child in value)
+                else:
+                    stack.extend((child, inner, around, climbs) for child in value if isinstance(child, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append((value, inner, around, climbs))
+    for scope, name, where, around in used:
+        for end, climb in assigned.get((scope, name), ()):
+            if end <= where and (climb is None or not set(climb).isdisjoint(around)):
+                return True
+    return False
 
 
 def shuffle_with_sampler_possible(facts: Facts, loaders: Set[str]) -> bool:
@@ -1023,6 +1086,15 @@ def _project_class_elsewhere(facts: Facts, spelled: str) -> bool:
     return os.path.abspath(symbol.path) != os.path.abspath(path)
 
 
+# project_text_reachable: bytes of module texts one question may parse (Python's parser) for their
+# tables; beyond, the answer is True.  The screened file's own libcst parse costs about ten times its
+# size in those, so a search that must parse more than REACH_BYTES_PER_BYTE times the file (a stdlib
+# package, whose imports reach hundreds of modules) costs more than admitting the file.  What it parsed
+# stays in the project's tables: the next question goes on from there.
+REACH_MIN_BYTES = 100_000
+REACH_BYTES_PER_BYTE = 8
+
+
 def project_text_reachable(facts: Facts, words: FrozenSet[str]) -> bool:
     """Might the project model, asked about this file, read another first-party module whose text holds
     one of `words` (`Project.may_reach_text` from this file's imports, anywhere in it)?  For the flake8
@@ -1055,7 +1127,8 @@ def project_text_reachable(facts: Facts, words: FrozenSet[str]) -> bool:
             found = False  # no project: nothing is first-party (remote values are None)
         else:
             try:
-                found = project.may_reach_text(path, starts, sorted(words))
+                budget = max(REACH_MIN_BYTES, REACH_BYTES_PER_BYTE * len(facts.source))
+                found = project.may_reach_text(path, starts, sorted(words), budget)
             except Exception:
                 found = True
     facts._memo[key] = found

@@ -178,6 +178,7 @@ class Project:
         self._texts: Dict[str, bytes] = {}  # their bytes, read once
         self._other_contexts: Dict[str, object] = {}  # files parsed for `context()`
         self._unreached: Dict[tuple, Dict[tuple, Dict[str, Optional[str]]]] = {}  # may_reach_text's clean items
+        self.table_bytes_parsed = 0  # bytes of module texts parsed (Python's parser) for their tables
         self.summarised = 0  # summaries computed by a parse (not from the cache): for benchmarks
 
     @classmethod
@@ -300,6 +301,7 @@ class Project:
         tree = text = None
         try:
             text = read_source(path).text
+            self.table_bytes_parsed += len(text)
             tree = summaries_ast.python_tree(text)  # Python's parser: a tenth of libcst's
             table = summaries_ast.names_table_of_tree(tree) if tree is not None else None
         except (SourceError, Exception):  # a table is an optimisation of what rules may see: never an error
@@ -786,7 +788,7 @@ class Project:
 
     # -- screens (before any libcst parse) ------------------------------------------------------
     def may_reach_text(self, path: str, starts: Sequence[Tuple[int, str, Optional[str]]],
-                       words: Sequence[str]) -> bool:
+                       words: Sequence[str], budget: Optional[int] = None) -> bool:
         """Might a question about the file `path` that follows first-party names (`lookup`, `resolve`,
         a summary's `call`/`name` values, base classes) consult a module whose text holds one of
         `words`?  `starts`: the file's imports, (level, module, name) with name None for a whole
@@ -794,9 +796,11 @@ class Project:
         followed; from a definition, its whole module (what the definition spells resolves through any
         of that module's bindings); a package module reached whole takes all its submodules.  Only
         module tables (Python's parser) and texts are read, never a summary.  False only when no such
-        module is reachable: a screen's question (rule_screens), so True whenever unsure."""
+        module is reachable: a screen's question (rule_screens), so True whenever unsure, or when
+        answering would parse more than `budget` bytes of modules not read before."""
         if not self.enabled:
             return False
+        limit = None if budget is None else self.table_bytes_parsed + budget
         wanted = tuple(w.encode() for w in words)
         clean = self._unreached.setdefault(wanted, {})  # item -> the consulted files of its clean search
         pending: List[Tuple[str, Optional[str]]] = []
@@ -813,7 +817,7 @@ class Project:
                 item = pending.pop()
                 if item in seen:
                     continue
-                if len(seen) >= _MAX_REACHED:
+                if len(seen) >= _MAX_REACHED or (limit is not None and self.table_bytes_parsed > limit):
                     return True  # too much to read before a parse: the caller parses instead
                 seen.add(item)
                 if item in clean:
