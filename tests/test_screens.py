@@ -256,6 +256,9 @@ def test_screens_names_agree_with_the_analyses():
     assert set(rule_screens._JIT_ENTRY_POINTS) == set(tl501.JIT_ENTRY_POINTS)
     assert set(rule_screens._LAYOUT["noncontiguous_view_methods"]) == shapes.NONCONTIGUOUS_METHODS
     assert set(rule_screens._LAYOUT["noncontiguous_view_functions"]) == shapes.NONCONTIGUOUS_FUNCTIONS
+    tl404 = importlib.import_module(type(registry.all_rules()["TL404"]).__module__)
+    assert rule_screens._MODULE_ONLY_METHODS == tl404.MODULE_ONLY_METHODS
+    assert rule_screens._MODULE_TO_MODULE == objects._MODULE_TO_MODULE
 
 
 # -- sharpened screens: a file each screen now rejects yields no finding without screens either ------------
@@ -567,6 +570,50 @@ def test_tl203_screen_needs_a_named_arrays_value_assigned_unconditionally_before
         if "flag" not in body.split("\n", 1)[0] and ":=" not in body:
             found = lint_source("example.py", source, [registry.all_rules()["TL203"]])
             assert [f.code for f in found] == ["TL203"], body
+
+
+def test_tl404_screen_needs_a_save_of_what_may_be_a_module_or_a_default_load_used_as_one():
+    # timm's saves: a parameter, a `.state_dict()` is a call (admitted), a dict of literals and names
+    # assigned under `if`; loads with `weights_only=`: nothing the rule could report.
+    _rejected("TL404", """
+        import torch
+
+        def save(state_dict, path, flag):
+            torch.save(state_dict, path)
+            if flag:
+                checkpoint = {"epoch": 3}
+            torch.save({"state": checkpoint, "epoch": 1, **state_dict}, path)
+            torch.save([state_dict[0], "x", *state_dict], path)
+
+        def state(path, model, optimizer):
+            torch.save(model.state_dict(), path)  # a method of a local: no constructor, no same-file function
+            torch.save(path.state_dict(), path)  # `path` is no method's `self`: `resolve_call` finds nothing
+            sd = optimizer.state_dict()
+            torch.save({"model": sd, "epoch": 2}, path)
+
+        def load(path, model):
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            model.load_state_dict(state)
+            model.eval()
+            return model(state)
+    """)
+    for body in ("torch.save(self.model, p)", "torch.save(model.module, p)", "torch.save(Net(), p)",
+                 "m = Net().cuda()\n    torch.save(m, p)",
+                 "m = Net()\n    torch.save({'model': m}, p)", "m = torch.load(p)\n    m.eval()",
+                 "m = torch.load(p)\n    return m(1)", "return torch.load(p)['model'](1)"):
+        source = f"import torch\n\nclass Net(torch.nn.Module):\n    pass\n\ndef f(self, p, model):\n    {body}\n"
+        assert _admitted("TL404", source), body
+        if body.startswith(("torch.save(Net", "m = ")):
+            found = lint_source("example.py", source, [registry.all_rules()["TL404"]])
+            assert [f.code for f in found] == ["TL404"], body
+    assert _admitted("TL404", """
+        import torch
+
+        class Net(torch.nn.Module):
+            if True:
+                def save(this, p):
+                    torch.save(this.state_dict(), p)  # a same-file method of `this` may return a module
+    """)
 
 
 def test_tl202_screen_reads_the_dataloader_call_itself():
@@ -939,6 +986,39 @@ def test_tl201_screen_follows_imported_names_to_a_module_that_builds_a_sampler(t
     assert not _fires("TL201", model, project) and _full_findings("TL201", model, project) == []
     assert not _fires("TL201", train, None)  # no project: nothing is first-party, and no sampler is spelled here
     assert [r.code for r in screen_rules(train.read_text(), [registry.all_rules()["TL201"]])] == ["TL201"]
+
+
+def test_tl201_screen_reads_the_sampler_name_in_code_not_in_comments_or_docstrings(tmp_path):
+    # timm's reader_tfds.py: "similar to common handling in DistributedSampler" in a docstring.
+    from torchlint.analysis.project import Project
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "setup.cfg").write_text("")
+    reader = repo / "reader.py"
+    reader.write_text(textwrap.dedent('''
+        import torch
+
+        class Reader:
+            """Shards like DistributedSampler does, but by hand."""
+
+            def __iter__(self):
+                for epoch in range(3):  # DistributedSampler-style shuffling below
+                    for sample in self.ds:
+                        yield sample
+    '''))
+    aliased = repo / "train.py"
+    aliased.write_text(textwrap.dedent("""
+        from torch.utils.data.distributed import DistributedSampler as DS
+
+        def main(ds, loader):
+            for epoch in range(3):
+                for batch in loader:
+                    pass
+    """))
+    project = Project.for_paths([str(repo)])
+    assert not _fires("TL201", reader, project) and _full_findings("TL201", reader, project) == []
+    assert _fires("TL201", aliased, project)
 
 
 def test_tl201_screen_records_what_it_read_for_the_findings_cache(tmp_path):

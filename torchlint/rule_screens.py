@@ -27,6 +27,7 @@ from torchlint.screens import (
     mode_dependent_terminals,
     names_of,
     nn_class_terminals,
+    pickled_model_possible,
     project_class_elsewhere,
     project_text_reachable,
     scripted_import_possible,
@@ -297,11 +298,12 @@ def tl103(facts: Facts) -> bool:
 def tl201(facts: Facts) -> bool:
     # An epoch loop in this file, and a shuffling DistributedSampler (`is_distributed_sampler_call`: a
     # construction of it or of a same-file subclass, or another file's, which its summary records only
-    # where that file constructs one): the word is spelled here or in a first-party module the project
-    # model may follow from this file's imports.
+    # where that file constructs one): the name is spelled in this file's code (an identifier: not in a
+    # comment or docstring) or in the text of a first-party module the project model may follow from
+    # this file's imports.
     if facts.loops == 0:
         return False
-    return any(word in facts.source for word in _SAMPLER_WORDS) or project_text_reachable(facts, _SAMPLER_WORDS)
+    return facts.mentions(_SAMPLER_WORDS) or project_text_reachable(facts, _SAMPLER_WORDS)
 
 
 _SAMPLER_WORDS = names_of("torch.utils.data.distributed.DistributedSampler")  # (= analysis/samplers.py's)
@@ -368,8 +370,22 @@ def tl403(facts: Facts) -> bool:
 
 @screen("TL404")
 def tl404(facts: Facts) -> bool:
-    # A torch.save (of a module) or a torch.load (used as a module).
-    return facts.calls(names_of("torch.save", "torch.load")) and _may_call(facts, "torch.save", "torch.load")
+    # A torch.save (of what may be a module on every path) or a default torch.load (whose result may be
+    # used as a module): see `pickled_model_possible`.
+    if not (facts.calls(names_of("torch.save", "torch.load")) and _may_call(facts, "torch.save", "torch.load")):
+        return False
+    return pickled_model_possible(facts, set(names_of("torch.save")), set(names_of("torch.load")),
+                                  _MODULE_ONLY_METHODS, _MODULE_TO_MODULE)
+
+
+# Methods only a module has (= rules/tl404_load_pickled_model.py MODULE_ONLY_METHODS).
+_MODULE_ONLY_METHODS = frozenset({
+    "eval", "train", "parameters", "named_parameters", "buffers", "named_buffers", "modules",
+    "named_modules", "children", "named_children", "forward", "register_forward_hook", "fuse",
+})  # fmt: skip
+# Methods that return a module when called on one (= analysis/objects.py _MODULE_TO_MODULE).
+_MODULE_TO_MODULE = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "train", "eval",
+                               "requires_grad_", "to_empty", "share_memory"})  # fmt: skip
 
 
 @screen("TL405")

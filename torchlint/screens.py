@@ -864,7 +864,8 @@ def float64_conversion_possible(facts: Facts, converters: Set[str]) -> bool:
     return possible
 
 
-def _assigned_unconditionally_before(tree: ast.AST, uses: List[ast.Name]) -> bool:
+def _assigned_unconditionally_before(tree: ast.AST, uses: List[ast.Name], value_ok=None,
+                                     augmented: bool = True) -> bool:
     """For TL203's plain-name arguments: does some use have, in its scope, an assignment of a value to its
     name (`x = v`, `x: T = v`, `x += v`, `x := v`) that ends before it and runs unconditionally before it?
     `array_dtype` of a name (`_name_dtype`) is None unless the last assignment `reaching_assignments`
@@ -872,7 +873,9 @@ def _assigned_unconditionally_before(tree: ast.AST, uses: List[ast.Name]) -> boo
     use, only blocks and `with` statements), and it is among the values whose dtype must be float64 (an
     assignment of no value -- a loop or tuple target, a `with ... as` -- is None).  Here "around the use"
     is a statement list (a body, an else, a handler) that holds the use's statement; walrus assignments
-    always count; exclusive branches are not told apart: both can only admit more."""
+    always count; exclusive branches are not told apart: both can only admit more.  `value_ok` (given):
+    only assignments whose value it accepts count; `augmented` False: `x += v` does not (TL404's
+    `evidence` of such an assignment is None)."""
     wanted = {id(use) for use in uses}
     names = {use.id for use in uses}
     assigned: Dict[Tuple[int, str], List[tuple]] = {}  # (scope, name) -> (end, lists it climbs to; None: any)
@@ -888,14 +891,16 @@ def _assigned_unconditionally_before(tree: ast.AST, uses: List[ast.Name]) -> boo
             if id(node) in wanted:
                 used.append((scope, node.id, (node.lineno, node.col_offset), around))
             continue
-        if kind is ast.Assign or kind is ast.AugAssign or kind is ast.AnnAssign:
+        if kind is ast.Assign or (kind is ast.AugAssign and augmented) or kind is ast.AnnAssign:
             targets = node.targets if kind is ast.Assign else [node.target]
-            if kind is not ast.AnnAssign or node.value is not None:
+            if (kind is not ast.AnnAssign or node.value is not None) and (
+                    value_ok is None or kind is ast.AugAssign or value_ok(node.value)):  # fmt: skip
                 for target in targets:
                     if type(target) is ast.Name and target.id in names:
                         assigned.setdefault((scope, target.id), []).append(
                             ((node.end_lineno, node.end_col_offset), climbs))
-        elif kind is ast.NamedExpr and type(node.target) is ast.Name and node.target.id in names:
+        elif kind is ast.NamedExpr and type(node.target) is ast.Name and node.target.id in names and (
+                value_ok is None or value_ok(node.value)):  # fmt: skip
             assigned.setdefault((scope, node.target.id), []).append(((node.end_lineno, node.end_col_offset), None))
         inner = id(node) if kind in scopes else scope
         if inner != scope:
@@ -917,6 +922,122 @@ def _assigned_unconditionally_before(tree: ast.AST, uses: List[ast.Name]) -> boo
             if end <= where and (climb is None or not set(climb).isdisjoint(around)):
                 return True
     return False
+
+
+def pickled_model_possible(facts: Facts, saves: Set[str], loads: Set[str], module_only: Set[str],
+                           module_to_module: Set[str]) -> bool:
+    """TL404's question, in a second pass: a call of one of `saves` (terminals, aliases expanded) whose
+    saved object (`saved_object`: `obj=` or the first positional argument), or an element of the dict,
+    list or tuple literals in it (`saved_values`), may be a module on every path (`module_evidence`
+    ALWAYS): a call, an attribute of a name (`self.<attr>`) or a `.module`, or a name with a value
+    assigned to it before the save in a block around it (`_assigned_unconditionally_before`; anything
+    else -- a literal, a subscript, a parameter -- has no evidence)?  Or a call of one of `loads` that
+    leaves `weights_only` and `pickle_module` to their defaults (`is_default_load`: no such keyword, no
+    `*`/`**`, at most two positional arguments) whose value `module_use` follows, in a file where it may
+    be used as a model: a method call of one of `module_only`, or a call of a name the file assigns, of
+    a call's result or of a subscript."""
+    if "tl404" in facts._memo:
+        return facts._memo["tl404"]  # type: ignore[return-value]
+    saves, loads = facts.expand(saves), facts.expand(loads)
+    # `x.<method>(...)` on a name neither imported (`call_name` None: no torch.nn class, wrapper, builder
+    # or first-party class) nor a method's first parameter nor a class (`resolve_call` finds no same-file
+    # function) is no module unless the method hands a module on (`_MODULE_TO_MODULE`).
+    known: Set[str] = set(facts.classes)
+    star = False
+    for statement in facts.imports:
+        for alias in statement.names:  # type: ignore[attr-defined]
+            star = star or alias.name == "*"
+            known.add(alias.asname or alias.name.split(".", 1)[0])
+    known.update(facts.aliases)  # a local name bound to another name (`m = models`)
+    methods: List[tuple] = [(facts.tree, False)]  # (node, in a class's own scope): `self_name`'s methods
+    while methods:
+        node, in_class = methods.pop()
+        kind = type(node)
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            first = _first_param(node) if in_class else None
+            if first is not None:
+                known.add(first)
+            in_class = False
+        elif kind is ast.ClassDef:
+            in_class = True
+        elif kind is ast.Lambda:
+            in_class = False
+        methods.extend((child, in_class) for child in _children(node))
+
+    def may_be_module(value: ast.AST) -> bool:
+        kind = type(value)
+        if kind is ast.Call:
+            func = value.func
+            if type(func) is ast.Attribute and func.attr not in module_to_module and not star:
+                root = _dotted_root(func)
+                return root is None or root in known
+            return True
+        if kind is ast.Attribute:
+            return type(value.value) is ast.Name or value.attr == "module"
+        return kind is ast.Name or kind is ast.NamedExpr  # through its own assignments: not followed here
+
+    names: List[ast.Name] = []
+    possible = False
+    load_found = False
+    walked: List[tuple] = [(facts.tree, None)]  # (node, its parent)
+    while walked:
+        node, parent = walked.pop()
+        walked.extend((child, node) for child in _children(node))
+        if type(node) is not ast.Call:
+            continue
+        term = _terminal(node.func)
+        if term in loads and not load_found:
+            default = not any(k.arg is None or k.arg in ("weights_only", "pickle_module") for k in node.keywords) \
+                and not any(type(a) is ast.Starred for a in node.args) and len(node.args) <= 2  # fmt: skip
+            # `module_use` follows the loaded value only from `<load>.<method>(...)`, `<load>(...)`,
+            # `<load>[...]` and `name = <load>` (not, say, `model.load_state_dict(<load>)`)
+            kind = type(parent)
+            followed = (kind is ast.Attribute or kind is ast.Subscript) and parent.value is node or (
+                kind is ast.Call and parent.func is node) or (kind is ast.Assign and parent.value is node)
+            load_found = default and followed
+        if term not in saves:
+            continue
+        obj = next((k.value for k in node.keywords if k.arg == "obj"), None)
+        if obj is None and node.args and type(node.args[0]) is not ast.Starred:
+            obj = node.args[0]
+        pending = [obj] if obj is not None else []
+        while pending and not possible:
+            value = pending.pop()
+            kind = type(value)
+            if kind is ast.Dict:
+                pending.extend(v for k, v in zip(value.keys, value.values) if k is not None)
+            elif kind is ast.List or kind is ast.Tuple:
+                pending.extend(e for e in value.elts if type(e) is not ast.Starred)
+            elif kind is ast.Name:
+                names.append(value)
+            else:
+                possible = may_be_module(value)
+        if possible:
+            break
+    if not possible and load_found:
+        possible = not module_only.isdisjoint(facts.attr_calls) or _called_assigned_name_or_result(facts.tree)
+    if not possible and names:
+        possible = _assigned_unconditionally_before(facts.tree, names, may_be_module, augmented=False)
+    facts._memo["tl404"] = possible
+    return possible
+
+
+def _called_assigned_name_or_result(tree: ast.AST) -> bool:
+    """A call of a name the module assigns somewhere (any scope), of a call's result or of a subscript."""
+    assigned: Set[str] = set()
+    called: Set[str] = set()
+    for node in _walk(tree):
+        kind = type(node)
+        if kind is ast.Name:
+            if type(node.ctx) is ast.Store:
+                assigned.add(node.id)
+        elif kind is ast.Call:
+            func = node.func
+            if type(func) is ast.Name:
+                called.add(func.id)
+            elif type(func) is ast.Call or type(func) is ast.Subscript:
+                return True
+    return not assigned.isdisjoint(called)
 
 
 def shuffle_with_sampler_possible(facts: Facts, loaders: Set[str]) -> bool:
