@@ -393,6 +393,44 @@ def test_tl101_screen_widens_only_for_dotted_names_rooted_at_first_party_imports
         """), imports
 
 
+def test_tl101_screen_counts_only_torch_nn_classes_that_hold_state(tmp_path):
+    # `nn.Softmax(dim=-1)(scores)` in forward (mmpretrain's BERT copies): no parameters, buffers or mode,
+    # so `stateful_reason` is None; every torch.nn class the screen leaves out is checked the same way.
+    import json
+
+    from torchlint.screens import stateful_nn_class_terminals
+
+    (tmp_path / "setup.cfg").write_text("")
+    assert not _screened_in_project("TL101", """
+        import torch.nn as nn
+
+        class Attention(nn.Module):
+            def forward(self, scores):
+                return nn.Softmax(dim=-1)(scores) + nn.ReLU()(scores)
+    """, tmp_path)
+    assert _screened_in_project("TL101", """
+        import torch.nn as nn
+
+        class Head(nn.Module):
+            def forward(self, x):
+                return nn.Linear(4, 2)(x)
+    """, tmp_path)
+    with open(os.path.join(os.path.dirname(engine.__file__), "data", "nn_modules.json"), encoding="utf-8") as f:
+        classes = json.load(f)["classes"]
+    stateful = stateful_nn_class_terminals()
+    left_out = sorted({q.rsplit(".", 1)[-1] for q in classes if q.startswith("torch.nn.")} - stateful)
+    assert "Softmax" in left_out and "Linear" not in left_out and "BatchNorm2d" not in left_out
+    rule = registry.all_rules()["TL101"]
+    engine.SCREENING = False
+    try:
+        for name in left_out:
+            source = ("import torch.nn as nn\n\nclass M(nn.Module):\n    def forward(self, x):\n"
+                      f"        return nn.{name}()(x)\n")
+            assert [f.code for f in lint_source("example.py", source, [rule])] == [], name
+    finally:
+        engine.SCREENING = True
+
+
 def test_tl301_screen_follows_the_viewed_name_to_a_permute_family_value():
     # a permute in the same function, but the viewed names are never assigned one
     _rejected("TL301", """

@@ -32,6 +32,7 @@ from torchlint.screens import (
     project_text_reachable,
     scripted_import_possible,
     shuffle_with_sampler_possible,
+    stateful_nn_class_terminals,
     terminals,
     trained_model_possible,
     view_of_permuted_possible,
@@ -205,7 +206,7 @@ def tl101(facts: Facts) -> bool:
     # cross-file check, `Project.class_of`) a dotted name rooted at a first-party import binding.
     if "forward" not in facts.method_names:
         return False
-    built = facts.expand(nn_class_terminals() | facts.classes)
+    built = facts.expand(stateful_nn_class_terminals() | facts.classes)
     if facts.path is not None and facts.project is not UNKNOWN:
         # The engine says which project the rules see: ask it whether a dotted name is another file's class.
         return forward_build_possible(facts, built, cross=lambda spelled: project_class_elsewhere(facts, spelled))

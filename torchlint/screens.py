@@ -349,6 +349,23 @@ def nn_class_terminals() -> FrozenSet[str]:
 
 
 @cache
+def stateful_nn_class_terminals() -> FrozenSet[str]:
+    """Last components of the torch.nn classes whose construction analysis/modules.py `torch_module_state`
+    can find state in (parameters, buffers or mode dependence, for the class or one of its variants;
+    not a container, not unknown), aliases included: building any other torch.nn class in `forward`
+    (`nn.Softmax(dim=-1)(x)`, `nn.ReLU()`) is no TL101 finding (`stateful_reason` is None)."""
+    from torchlint import tables
+
+    kinds = ("parameters", "buffers", "mode_dependent")  # = analysis/modules.py STATE_KINDS
+    classes = tables.load("nn_modules")["classes"]
+    stateful = [name for name, entry in classes.items()
+                if entry.get("parameters") is not None and not entry.get("container")
+                and (any(entry.get(k) for k in kinds)
+                     or entry.get("flags") and any(v.get(k) for v in entry.get("variants") or [] for k in kinds))]
+    return terminals(frozenset(stateful))
+
+
+@cache
 def mode_dependent_terminals() -> FrozenSet[str]:
     """Last components of the torch.nn classes that analysis/modules.py `nn_class_status` can call
     DEPENDENT (a mode-dependent entry, a variant that is, or numeric thresholds), aliases included."""
