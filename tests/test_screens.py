@@ -654,6 +654,31 @@ def test_tl404_screen_needs_a_save_of_what_may_be_a_module_or_a_default_load_use
     """)
 
 
+def test_tl401_screen_needs_a_load_without_map_location():
+    # `unmapped_load`, in source order: a `map_location` (keyword or second positional) that is not None,
+    # or a `*`/`**` before it, leaves nothing to report.
+    _rejected("TL401", """
+        import torch
+        import torch.distributed as dist
+
+        def main(path, loc, kwargs, rest):
+            dist.init_process_group("nccl")
+            a = torch.load(path, map_location="cpu")
+            b = torch.load(path, loc)
+            c = torch.load(path, **kwargs)
+            d = torch.load(*rest)
+            return a, b, c, d
+    """)
+    for call in ("torch.load(path)", "torch.load(path, map_location=None)", "torch.load(path, None, *rest)",
+                 "torch.load(path, weights_only=True)"):
+        source = f"import torch\nimport torch.distributed as dist\n\ndef main(path, rest):\n" \
+                 f"    dist.init_process_group('nccl')\n    return {call}\n"
+        assert _admitted("TL401", source), call
+        if "rest" not in call:
+            found = lint_source("example.py", source, [registry.all_rules()["TL401"]])
+            assert [f.code for f in found] == ["TL401"], call
+
+
 def test_tl202_screen_reads_the_dataloader_call_itself():
     from torchlint import rule_screens
     from torchlint.analysis import samplers

@@ -35,6 +35,7 @@ from torchlint.screens import (
     stateful_nn_class_terminals,
     terminals,
     trained_model_possible,
+    unmapped_load_possible,
     view_of_permuted_possible,
     visible_devices_too_late_possible,
     words_in_spans,
@@ -356,7 +357,8 @@ def tl301(facts: Facts) -> bool:
 
 @screen("TL401")
 def tl401(facts: Facts) -> bool:
-    return facts.calls(names_of(LOAD)) and _may_call(facts, LOAD)  # every finding is a torch.load call
+    # Every finding is a torch.load call without `map_location` (`unmapped_load`).
+    return facts.calls(names_of(LOAD)) and _may_call(facts, LOAD) and unmapped_load_possible(facts, set(names_of(LOAD)))
 
 
 @screen("TL402")

@@ -941,6 +941,42 @@ def _assigned_unconditionally_before(tree: ast.AST, uses: List[ast.Name], value_
     return False
 
 
+def unmapped_load_possible(facts: Facts, loads: Set[str]) -> bool:
+    """TL401's `unmapped_load`, in a second pass: a call of one of `loads` (terminals, aliases expanded)
+    with arguments and no `map_location` (keyword, or second positional argument), or one that is `None`,
+    before any `*`/`**`."""
+    if "tl401" in facts._memo:
+        return facts._memo["tl401"]  # type: ignore[return-value]
+    loads = facts.expand(loads)
+    possible = False
+    for node in _walk(facts.tree):
+        if type(node) is not ast.Call or _terminal(node.func) not in loads or not (node.args or node.keywords):
+            continue
+        # As `unmapped_load`, in source order: the first of a `*`/`**` (False), the second positional
+        # argument or `map_location=` (whether it is None) decides; none of them: True.
+        unmapped = True
+        positional = 0
+        for _, _, item in sorted([(a.lineno, a.col_offset, a) for a in node.args]
+                                 + [(k.lineno, k.col_offset, k) for k in node.keywords], key=lambda t: t[:2]):
+            if type(item) is ast.Starred or (type(item) is ast.keyword and item.arg is None):
+                unmapped = False
+                break
+            if type(item) is ast.keyword:
+                if item.arg == "map_location":
+                    unmapped = type(item.value) is ast.Constant and item.value.value is None
+                    break
+            elif positional == 1:
+                unmapped = type(item) is ast.Constant and item.value is None
+                break
+            else:
+                positional += 1
+        if unmapped:
+            possible = True
+            break
+    facts._memo["tl401"] = possible
+    return possible
+
+
 def pickled_model_possible(facts: Facts, saves: Set[str], loads: Set[str], module_only: Set[str],
                            module_to_module: Set[str]) -> bool:
     """TL404's question, in a second pass: a call of one of `saves` (terminals, aliases expanded) whose
