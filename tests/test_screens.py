@@ -679,6 +679,44 @@ def test_tl401_screen_needs_a_load_without_map_location():
             assert [f.code for f in found] == ["TL401"], call
 
 
+def test_tl203_screen_reads_numpy_dtypes_by_name():
+    # `array_dtype` of a call: numpy's explicit or default dtype, `.astype`, dtype-keeping methods.
+    _rejected("TL203", """
+        import numpy as np
+        import torch
+
+        def convert(model, image, label, size, self_type):
+            a = torch.from_numpy(np.array(label, dtype=np.int64))
+            b = torch.from_numpy(np.array(image, dtype=np.float32).transpose(2, 0, 1))
+            c = torch.from_numpy(image.astype("float32"))
+            d = torch.tensor(np.load(image))
+            e = torch.from_numpy(np.asarray(image).reshape(-1))
+            f = torch.tensor(size.item())
+            g = torch.from_numpy(np.array(label, dtype=self_type.dtype))
+            return model(a), model(b), model(c), model(d), model(e), model(f), model(g)
+    """)
+    for expr in ("np.random.rand(3, 4)", "np.zeros(3).reshape(-1)", "np.array([1.0, 2.0])", "x.astype(np.float64)",
+                 "np.array(x, np.float64)", "np.zeros(3, dtype='f8')", "np.ones(3, dtype=float)",
+                 "np.stack([np.zeros(3), np.ones(3)])", "-np.linspace(0, 1, 5)", "np.zeros(3).T",
+                 "np.abs(np.zeros(3))"):
+        source = (f"import numpy as np\nimport torch\n\ndef f(x):\n    model = torch.nn.Linear(3, 1)\n"
+                  f"    return model(torch.from_numpy({expr}))\n")
+        assert _admitted("TL203", source), expr
+        if "x" not in expr:
+            found = lint_source("example.py", source, [registry.all_rules()["TL203"]])
+            assert [f.code for f in found] == ["TL203"], expr
+    # through names: the assigned value is read too, and a name in it counts
+    assert _admitted("TL203", """
+        import numpy as np
+        import torch
+
+        def f():
+            x = np.zeros(3)
+            y = x.reshape(-1)
+            return torch.nn.Linear(3, 1)(torch.from_numpy(y))
+    """)
+
+
 def test_tl202_screen_reads_the_dataloader_call_itself():
     from torchlint import rule_screens
     from torchlint.analysis import samplers

@@ -872,13 +872,102 @@ def float64_conversion_possible(facts: Facts, converters: Set[str]) -> bool:
             continue
         if kind is ast.Name:
             names.append(data)
-        elif kind in typed:
+        elif kind in typed and _may_be_float64(data, names):
             possible = True
             break
     if not possible and names:
-        possible = _assigned_unconditionally_before(facts.tree, names)
+        possible = _assigned_unconditionally_before(facts.tree, names, lambda value: _may_be_float64(value, None))
     facts._memo["tl203"] = possible
     return possible
+
+
+@cache
+def _numpy_dtypes() -> dict:
+    """analysis/numpy_dtypes.py's table, by terminal names (libcst-free)."""
+    from torchlint import tables
+
+    table = tables.load("numpy_dtypes")
+    last = lambda names: frozenset(name.rsplit(".", 1)[-1] for name in names)  # noqa: E731
+    return {
+        "float64_defaults": last([*table["float64_by_default"], *table["random_size_positions"], "numpy.arange",
+                                  "numpy.full", "numpy.full_like", *table["joining_functions"]]),
+        "like": last(["numpy.array", "numpy.asarray", "numpy.ascontiguousarray", "numpy.copy", "numpy.zeros_like",
+                      "numpy.ones_like", "numpy.empty_like", *table["elementwise_functions"]]),
+        "dtype_positions": last(table["dtype_positions"]),
+        "methods": frozenset(table["dtype_preserving_methods"]),
+        "properties": frozenset(table["dtype_preserving_properties"]),
+        "float64_strings": frozenset(k for k, v in table["dtype_strings"].items() if v == "float64"),
+        "float64_names": last(k for k, v in table["dtype_names"].items() if v == "float64"),
+    }
+
+
+def _may_be_float64(node: ast.AST, names: Optional[List[ast.Name]], hops: int = 0) -> bool:
+    """Can `array_dtype` (analysis/numpy_dtypes.py) say "float64" for `node`?  A superset, read by
+    terminal names (any call might be numpy-qualified): a call of a numpy function that defaults to
+    float64 (`float64_by_default`, the random functions, `arange`, `full`, the joining functions), or
+    that keeps its first argument's dtype (`array`, `asarray`, the elementwise functions) of such an
+    argument; a function that takes a positional dtype given a second positional argument, and any call
+    with `*`/`**`; with
+    `dtype=`, or `.astype(...)`, one that may name float64; a dtype-keeping method (`.reshape`, `.sum`)
+    or property (`.T`) of such a value; a subscript of one; `self.<attr>`; negation and arithmetic;
+    a name: appended to `names` for the caller to read its assignments (False here), or, with `names`
+    None (an assigned value, whose names are not followed further), True."""
+    if hops > 12:  # = numpy_dtypes._MAX_HOPS: beyond, array_dtype is None
+        return False
+    table = _numpy_dtypes()
+    kind = type(node)
+    if kind is ast.Name:
+        if names is None:
+            return True
+        names.append(node)
+        return False
+    if kind is ast.Subscript:
+        return _may_be_float64(node.value, names, hops + 1)
+    if kind is ast.UnaryOp:
+        return type(node.op) is ast.USub and _may_be_float64(node.operand, names, hops + 1)
+    if kind is ast.BinOp:
+        return True  # int64 / 2, int64 * 1.0 ...: `_arithmetic_dtype`
+    if kind is ast.Attribute:
+        if node.attr in table["properties"]:
+            return _may_be_float64(node.value, names, hops + 1)
+        return type(node.value) is ast.Name  # `self.<attr>`: `_self_attribute_dtype`
+    if kind is not ast.Call:
+        return False
+    func = node.func
+    if any(type(a) is ast.Starred for a in node.args) or any(k.arg is None for k in node.keywords):
+        return True
+    dtype = next((k.value for k in node.keywords if k.arg == "dtype"), None)
+    if dtype is not None:
+        return _may_name_float64(dtype, table)  # numpy's explicit dtype; a method given `dtype=`: None
+    if type(func) is ast.Attribute and func.attr == "astype":
+        return bool(node.args) and _may_name_float64(node.args[0], table)
+    term = _terminal(func)
+    if len(node.args) >= 2 and term in table["dtype_positions"]:
+        return True  # a positional dtype (`DTYPE_POSITIONS`: always after the first argument)
+    if term in table["float64_defaults"]:
+        return True
+    if term in table["like"] and node.args:
+        first = node.args[0]
+        if type(first) is ast.List or type(first) is ast.Tuple:
+            return True  # `_literal_dtype`: float64 when a float literal is in it
+        if _may_be_float64(first, names, hops + 1):
+            return True
+    if type(func) is ast.Attribute and func.attr in table["methods"]:
+        return _may_be_float64(func.value, names, hops + 1)
+    return False
+
+
+def _may_name_float64(node: ast.AST, table: dict) -> bool:
+    """Can `dtype_named` say "float64" for `node`: a float64 dtype string, a name (`float`, an imported
+    `float64`), or an attribute whose last part names float64 (`np.float64`, `np.double`)?"""
+    kind = type(node)
+    if kind is ast.Constant:
+        return isinstance(node.value, str) and node.value in table["float64_strings"]
+    if kind is ast.Name:
+        return True
+    if kind is ast.Attribute:
+        return node.attr in table["float64_names"]
+    return False
 
 
 def _assigned_unconditionally_before(tree: ast.AST, uses: List[ast.Name], value_ok=None,
