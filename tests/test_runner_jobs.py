@@ -80,10 +80,11 @@ def test_each_worker_starts_on_its_own_share(tmp_path):
 
 def test_a_run_collects_cyclic_garbage_less_often_and_restores_the_collector(tmp_path, monkeypatch):
     # Parsing allocates millions of acyclic nodes: while a run lints, the collector's first generation
-    # waits for runner.GC_THRESHOLD allocations, with what was alive before frozen; afterwards the
+    # waits for engine.GC_THRESHOLD allocations, with what was alive before frozen; afterwards the
     # thresholds and the frozen set are as they were.
     import gc
 
+    from torchlint import engine
     from torchlint.runner import Job
 
     before, frozen = gc.get_threshold(), gc.get_freeze_count()
@@ -96,6 +97,6 @@ def test_a_run_collects_cyclic_garbage_less_often_and_restores_the_collector(tmp
     monkeypatch.setattr(runner, "_run", lint)
     runner.run(Job(), _files(tmp_path, 2))
     (threshold, frozen_during), = seen
-    assert threshold == (runner.GC_THRESHOLD, before[1], before[2]) and threshold[0] > before[0]
+    assert threshold == (engine.GC_THRESHOLD, before[1], before[2]) and threshold[0] > before[0]
     assert frozen_during > frozen
     assert gc.get_threshold() == before and gc.get_freeze_count() == frozen

@@ -259,6 +259,14 @@ def test_screens_names_agree_with_the_analyses():
     tl404 = importlib.import_module(type(registry.all_rules()["TL404"]).__module__)
     assert rule_screens._MODULE_ONLY_METHODS == tl404.MODULE_ONLY_METHODS
     assert rule_screens._MODULE_TO_MODULE == objects._MODULE_TO_MODULE
+    from torchlint.analysis import modules, numpy_dtypes
+    from torchlint.screens import _numpy_dtypes
+
+    terminal = lambda names: {name.rsplit(".", 1)[-1] for name in names}  # noqa: E731
+    assert terminal(numpy_dtypes._LIKE | numpy_dtypes.ELEMENTWISE) <= _numpy_dtypes()["like"]
+    assert terminal(numpy_dtypes._FULL | numpy_dtypes.FLOAT64_BY_DEFAULT | numpy_dtypes.JOINING) <= \
+        _numpy_dtypes()["float64_defaults"]
+    assert modules.STATE_KINDS == ("parameters", "buffers", "mode_dependent")  # = stateful_nn_class_terminals'
 
 
 # -- sharpened screens: a file each screen now rejects yields no finding without screens either ------------

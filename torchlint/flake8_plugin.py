@@ -163,11 +163,11 @@ def _lint(rules, item):
     filename, source, codes = item
     if codes:  # screened in the flake8 process (with its tree): the rules that passed, unscreened
         rules = [rule for rule in rules if rule.code in codes]
-    from torchlint.runner import fewer_collections
+    from torchlint.engine import fewer_collections
 
     screening, engine.SCREENING = engine.SCREENING, not codes
     try:
-        with fewer_collections():  # parsing: see runner.GC_THRESHOLD
+        with fewer_collections():  # parsing: see engine.GC_THRESHOLD
             return engine.lint_source(filename, source, rules, _project_for(filename))
     finally:
         engine.SCREENING = screening

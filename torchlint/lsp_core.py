@@ -102,10 +102,9 @@ def setup_for(path: str, settings: Settings) -> DocumentSetup:
 
 def lint_text(path: str, text: str, rules: Sequence[Rule]) -> List[Finding]:
     """The buffer's findings, with cross-file facts from the project model (neighbours read from disk)."""
-    from torchlint.engine import lint_source
-    from torchlint.runner import fewer_collections
+    from torchlint.engine import fewer_collections, lint_source
 
-    with fewer_collections():  # parsing: see runner.GC_THRESHOLD
+    with fewer_collections():  # parsing: see engine.GC_THRESHOLD
         return lint_source(path, text, rules, project_for(path))
 
 

@@ -8,15 +8,13 @@ that file alone is reported as TL000 (see torchlint/supervisor.py).
 from __future__ import annotations
 
 import difflib
-import gc
 import os
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from torchlint import registry, supervisor
 from torchlint.discovery import NOTEBOOK_SUFFIX, is_python_path, matches_any
-from torchlint.engine import caused_by_recursion, describe_exception, lint_source
+from torchlint.engine import caused_by_recursion, describe_exception, fewer_collections, lint_source
 from torchlint.findings import Finding, internal_finding
 from torchlint.fixing import fix_source
 from torchlint.source import (
@@ -205,29 +203,6 @@ def _failed(job: Job, path: str, how: str, exitcode: Optional[int]) -> FileResul
     else:
         reason = CRASH_REASON
     return FileResult(path, [internal_finding(path, reason)])
-
-
-# The cyclic garbage collector's first-generation threshold while a run lints (Python's default: 700
-# allocations).  Parsing allocates millions of nodes that are freed by reference counting (Python's
-# and libcst's trees hold no cycles), yet every 700 allocations a collection walks all young
-# objects: on timm, Python's own parse ran twice as slow inside torchlint as alone, and the whole
-# run spent about a quarter of its CPU there.  Older generations keep their defaults.
-GC_THRESHOLD = 100_000
-
-
-@contextmanager
-def fewer_collections():
-    """Collect cyclic garbage less often while linting (GC_THRESHOLD), with what is alive before the
-    run (modules, tables) frozen out of the collector's walks; both restored afterwards.  Forked
-    workers inherit it."""
-    old = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, old[1], old[2])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-        gc.unfreeze()
 
 
 def run(job: Job, paths: Sequence[str], jobs: Optional[int] = None) -> List[FileResult]:

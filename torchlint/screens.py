@@ -907,9 +907,9 @@ def _may_be_float64(node: ast.AST, names: Optional[List[ast.Name]], hops: int = 
     float64 (`float64_by_default`, the random functions, `arange`, `full`, the joining functions), or
     that keeps its first argument's dtype (`array`, `asarray`, the elementwise functions) of such an
     argument; a function that takes a positional dtype given a second positional argument, and any call
-    with `*`/`**`; with
-    `dtype=`, or `.astype(...)`, one that may name float64; a dtype-keeping method (`.reshape`, `.sum`)
-    or property (`.T`) of such a value; a subscript of one; `self.<attr>`; negation and arithmetic;
+    with `*`/`**`; with `dtype=`, or `.astype(...)`, one that may name float64; a dtype-keeping method
+    (`.reshape`, `.sum`) or property (`.T`) of such a value; a subscript of one; `self.<attr>`; negation
+    and arithmetic;
     a name: appended to `names` for the caller to read its assignments (False here), or, with `names`
     None (an assigned value, whose names are not followed further), True."""
     if hops > 12:  # = numpy_dtypes._MAX_HOPS: beyond, array_dtype is None
@@ -1081,19 +1081,95 @@ def pickled_model_possible(facts: Facts, saves: Set[str], loads: Set[str], modul
     if "tl404" in facts._memo:
         return facts._memo["tl404"]  # type: ignore[return-value]
     saves, loads = facts.expand(saves), facts.expand(loads)
-    # `x.<method>(...)` on a name neither imported (`call_name` None: no torch.nn class, wrapper, builder
-    # or first-party class) nor a method's first parameter nor a class (`resolve_call` finds no same-file
-    # function) is no module unless the method hands a module on (`_MODULE_TO_MODULE`).
+    known: List[Set[str]] = []  # computed on first need (see `_call_roots_known`)
+
+    def may_be_module(value: ast.AST) -> bool:
+        kind = type(value)
+        if kind is ast.Call:
+            func = value.func
+            if type(func) is ast.Attribute and func.attr not in module_to_module:
+                # `x.<method>(...)`: a module only if `x` may resolve through an import, a class or a
+                # method's `self` (`call_name`, `project_class_called`, `resolve_call`)
+                root = _dotted_root(func)
+                if not known:
+                    known.append(_call_roots_known(facts))
+                return root is None or root in known[0] or "*" in known[0]
+            return True
+        if kind is ast.Attribute:
+            return type(value.value) is ast.Name or value.attr == "module"
+        return kind is ast.Name or kind is ast.NamedExpr  # through its own assignments: not followed here
+
+    names: List[ast.Name] = []
+    possible = False
+    load_found = False
+    assigned: Set[str] = set()  # names the module assigns (any scope)
+    called: Set[str] = set()  # names it calls
+    called_result = False  # `f(...)(...)` or `x[...](...)`
+    walked: List[tuple] = [(facts.tree, None)]  # (node, its parent)
+    while walked:
+        node, parent = walked.pop()
+        walked.extend((child, node) for child in _children(node))
+        kind = type(node)
+        if kind is ast.Name:
+            if type(node.ctx) is ast.Store:
+                assigned.add(node.id)
+            continue
+        if kind is not ast.Call:
+            continue
+        func = node.func
+        if type(func) is ast.Name:
+            called.add(func.id)
+        elif type(func) is ast.Call or type(func) is ast.Subscript:
+            called_result = True
+        term = _terminal(func)
+        if term in loads and not load_found:
+            default = not any(k.arg is None or k.arg in ("weights_only", "pickle_module") for k in node.keywords) \
+                and not any(type(a) is ast.Starred for a in node.args) and len(node.args) <= 2  # fmt: skip
+            # `module_use` follows the loaded value only from `<load>.<method>(...)`, `<load>(...)`,
+            # `<load>[...]` and `name = <load>` (not, say, `model.load_state_dict(<load>)`)
+            parent_kind = type(parent)
+            followed = (parent_kind is ast.Attribute or parent_kind is ast.Subscript) and parent.value is node or (
+                parent_kind is ast.Call and parent.func is node) or (parent_kind is ast.Assign and parent.value is node)
+            load_found = default and followed
+        if term not in saves:
+            continue
+        obj = next((k.value for k in node.keywords if k.arg == "obj"), None)
+        if obj is None and node.args and type(node.args[0]) is not ast.Starred:
+            obj = node.args[0]
+        pending = [obj] if obj is not None else []
+        while pending and not possible:
+            value = pending.pop()
+            value_kind = type(value)
+            if value_kind is ast.Dict:
+                pending.extend(v for k, v in zip(value.keys, value.values) if k is not None)
+            elif value_kind is ast.List or value_kind is ast.Tuple:
+                pending.extend(e for e in value.elts if type(e) is not ast.Starred)
+            elif value_kind is ast.Name:
+                names.append(value)
+            else:
+                possible = may_be_module(value)
+        if possible:
+            break
+    if not possible and load_found:
+        possible = not module_only.isdisjoint(facts.attr_calls) or called_result or not assigned.isdisjoint(called)
+    if not possible and names:
+        possible = _assigned_unconditionally_before(facts.tree, names, may_be_module, augmented=False)
+    facts._memo["tl404"] = possible
+    return possible
+
+
+def _call_roots_known(facts: Facts) -> Set[str]:
+    """The names through which `x.<method>(...)` may resolve to a constructor or a same-file function:
+    import bindings ("*" for a star import), the file's classes, local aliases (`m = models`), and the
+    first parameter of every method (`self_name`: a def whose nearest scope is a class)."""
     known: Set[str] = set(facts.classes)
-    star = False
     for statement in facts.imports:
         for alias in statement.names:  # type: ignore[attr-defined]
-            star = star or alias.name == "*"
-            known.add(alias.asname or alias.name.split(".", 1)[0])
-    known.update(facts.aliases)  # a local name bound to another name (`m = models`)
-    methods: List[tuple] = [(facts.tree, False)]  # (node, in a class's own scope): `self_name`'s methods
-    while methods:
-        node, in_class = methods.pop()
+            known.add("*" if alias.name == "*" else alias.asname or alias.name.split(".", 1)[0])
+    known.update(facts.aliases)
+    pending: List[tuple] = [(facts.tree, False)]  # (node, in a class's own scope)
+    while pending:
+        node, in_class = pending.pop()
         kind = type(node)
         if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
             first = _first_param(node) if in_class else None
@@ -1104,82 +1180,8 @@ def pickled_model_possible(facts: Facts, saves: Set[str], loads: Set[str], modul
             in_class = True
         elif kind is ast.Lambda:
             in_class = False
-        methods.extend((child, in_class) for child in _children(node))
-
-    def may_be_module(value: ast.AST) -> bool:
-        kind = type(value)
-        if kind is ast.Call:
-            func = value.func
-            if type(func) is ast.Attribute and func.attr not in module_to_module and not star:
-                root = _dotted_root(func)
-                return root is None or root in known
-            return True
-        if kind is ast.Attribute:
-            return type(value.value) is ast.Name or value.attr == "module"
-        return kind is ast.Name or kind is ast.NamedExpr  # through its own assignments: not followed here
-
-    names: List[ast.Name] = []
-    possible = False
-    load_found = False
-    walked: List[tuple] = [(facts.tree, None)]  # (node, its parent)
-    while walked:
-        node, parent = walked.pop()
-        walked.extend((child, node) for child in _children(node))
-        if type(node) is not ast.Call:
-            continue
-        term = _terminal(node.func)
-        if term in loads and not load_found:
-            default = not any(k.arg is None or k.arg in ("weights_only", "pickle_module") for k in node.keywords) \
-                and not any(type(a) is ast.Starred for a in node.args) and len(node.args) <= 2  # fmt: skip
-            # `module_use` follows the loaded value only from `<load>.<method>(...)`, `<load>(...)`,
-            # `<load>[...]` and `name = <load>` (not, say, `model.load_state_dict(<load>)`)
-            kind = type(parent)
-            followed = (kind is ast.Attribute or kind is ast.Subscript) and parent.value is node or (
-                kind is ast.Call and parent.func is node) or (kind is ast.Assign and parent.value is node)
-            load_found = default and followed
-        if term not in saves:
-            continue
-        obj = next((k.value for k in node.keywords if k.arg == "obj"), None)
-        if obj is None and node.args and type(node.args[0]) is not ast.Starred:
-            obj = node.args[0]
-        pending = [obj] if obj is not None else []
-        while pending and not possible:
-            value = pending.pop()
-            kind = type(value)
-            if kind is ast.Dict:
-                pending.extend(v for k, v in zip(value.keys, value.values) if k is not None)
-            elif kind is ast.List or kind is ast.Tuple:
-                pending.extend(e for e in value.elts if type(e) is not ast.Starred)
-            elif kind is ast.Name:
-                names.append(value)
-            else:
-                possible = may_be_module(value)
-        if possible:
-            break
-    if not possible and load_found:
-        possible = not module_only.isdisjoint(facts.attr_calls) or _called_assigned_name_or_result(facts.tree)
-    if not possible and names:
-        possible = _assigned_unconditionally_before(facts.tree, names, may_be_module, augmented=False)
-    facts._memo["tl404"] = possible
-    return possible
-
-
-def _called_assigned_name_or_result(tree: ast.AST) -> bool:
-    """A call of a name the module assigns somewhere (any scope), of a call's result or of a subscript."""
-    assigned: Set[str] = set()
-    called: Set[str] = set()
-    for node in _walk(tree):
-        kind = type(node)
-        if kind is ast.Name:
-            if type(node.ctx) is ast.Store:
-                assigned.add(node.id)
-        elif kind is ast.Call:
-            func = node.func
-            if type(func) is ast.Name:
-                called.add(func.id)
-            elif type(func) is ast.Call or type(func) is ast.Subscript:
-                return True
-    return not assigned.isdisjoint(called)
+        pending.extend((child, in_class) for child in _children(node))
+    return known
 
 
 def shuffle_with_sampler_possible(facts: Facts, loaders: Set[str]) -> bool:
