@@ -125,3 +125,52 @@ def test_a_file_too_deep_or_mixing_indentation_is_not_screened():
     mixed = "import torch\nif x:\n    y = x.view(2)\n\tz = 2\n"
     checker = TorchlintChecker(None, "mixed.py", mixed.splitlines(True))
     assert checker._screened(mixed) == checker._text_candidates(mixed)
+
+
+# An opt-in rule's pitfall (TL403) next to a default rule's (TL301).
+OPT_IN = '''import torch
+
+
+def restore(model, x):
+    model.load_state_dict(torch.load("c.pt", map_location="cpu"), strict=False)
+    return x.permute(0, 2, 1).view(-1)
+'''
+
+
+def test_flake8s_selection_decides_which_rules_run(tmp_path):
+    # Default selection: the opt-in rule is neither reported nor computed; selected, it is both.
+    probe = (
+        "import sys\nfrom flake8.main.cli import main\n"
+        "from torchlint import flake8_plugin\n"
+        "seen = []\n"
+        "screened = flake8_plugin.TorchlintChecker._screened\n"
+        "def spy(self, source):\n    codes = screened(self, source)\n    seen.append(codes)\n    return codes\n"
+        "flake8_plugin.TorchlintChecker._screened = spy\n"
+        "try:\n    main(['--isolated', '-j', '1', *sys.argv[1:]])\n"
+        "except SystemExit:\n    pass\n"
+        "print('screened', sorted(set(c for codes in seen for c in codes)))\n"
+    )
+    target = tmp_path / "train.py"
+    target.write_text(OPT_IN)
+
+    def run(*args):
+        result = subprocess.run([sys.executable, "-c", probe, *args, str(target)], capture_output=True, text=True)
+        lines = result.stdout.strip().splitlines()
+        assert lines and lines[-1].startswith("screened"), result.stdout + result.stderr
+        reported = sorted({line.split()[1] for line in lines[:-1] if " TL" in line})
+        return reported, lines[-1]
+
+    assert run() == (["TL301"], "screened ['TL301']")
+    assert run("--extend-ignore", "TL301") == ([], "screened []")
+    reported, screened = run("--select", "TL")  # a prefix selected explicitly selects the opt-in codes too
+    assert reported == ["TL301", "TL403"] and "'TL403'" in screened
+    assert run("--select", "TL403") == (["TL403"], "screened ['TL403']")
+
+
+def test_without_flake8s_options_every_code_is_computed():
+    checker = TorchlintChecker(None, "train.py", OPT_IN.splitlines(True))
+    saved, TorchlintChecker._decisions = TorchlintChecker._decisions, None
+    try:
+        assert {"TL301", "TL403"} <= set(checker._screened(OPT_IN))
+    finally:
+        TorchlintChecker._decisions = saved

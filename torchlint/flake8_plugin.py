@@ -35,6 +35,9 @@ class TorchlintChecker:
     _index = None
     _rules = None
     _worker = None  # one forked child per flake8 process, replaced when it crashes or overruns
+    # flake8's decision on each code for this run (parse_options): codes it would drop everywhere are
+    # never screened nor linted.  None: not told (the checker used without flake8's options), all run.
+    _decisions = None
 
     def __init__(self, tree=None, filename: str = "(none)", lines: List[str] = ()) -> None:
         # flake8's own `ast` tree: the screens (torchlint/screens.py) read it, so a file no rule can
@@ -49,6 +52,27 @@ class TorchlintChecker:
         off = [code for code, entry in cls._rule_index().items() if not entry["default"]]
         if off:
             parser.extend_default_ignore(off)
+
+    @classmethod
+    def parse_options(cls, options) -> None:
+        """flake8 reports only the codes its `select`/`ignore` options (with their extended defaults: the
+        opt-in rules' extend_default_ignore above) select.  A code it ignores everywhere is not computed:
+        an opt-in rule costs a flake8 run nothing unless selected.  `per-file-ignores` and `noqa` stay
+        flake8's to apply."""
+        try:
+            from flake8.style_guide import Decision, DecisionEngine
+
+            decisions = DecisionEngine(options)
+            selected = Decision.Selected
+            decisions.decision_for("TL999")  # options without select/ignore fail here, not per file
+        except Exception:  # another flake8 (or options): compute every code, flake8 still filters
+            cls._decisions = None
+            return
+        cls._decisions = lambda code: decisions.decision_for(code) is selected
+
+    @classmethod
+    def _reported(cls, code: str) -> bool:
+        return cls._decisions is None or cls._decisions(code)
 
     @classmethod
     def _rule_index(cls) -> dict:
@@ -74,6 +98,7 @@ class TorchlintChecker:
         matched = [
             code for code, entry in self._rule_index().items()
             if code != "TL001"  # (unused noqa) is the CLI's: flake8 handles `noqa` comments itself
+            and self._reported(code)
             and all(any(token in text for token in group) for group in entry["requires_text"])
         ]  # fmt: skip
         if "torchlint" not in source and "TORCHLINT" not in source.upper():
@@ -129,7 +154,8 @@ class TorchlintChecker:
         if rules is None:
             return ()
         index = self._rule_index()
-        return tuple(rule.code for rule in rules if rule.code not in index and rule.may_match(source))
+        return tuple(rule.code for rule in rules
+                     if rule.code not in index and self._reported(rule.code) and rule.may_match(source))
 
     def _findings(self, source: str, codes: tuple = ()) -> list:
         # In a forked child on a budget: libcst's native parser can crash (SIGSEGV) or run

@@ -618,22 +618,35 @@ def forward_build_possible(facts: Facts, built: Set[str], roots: FrozenSet[str] 
     functions = (ast.FunctionDef, ast.AsyncFunctionDef)
     # Methods (by name, over all classes) that call one of `built` somewhere: a cheap first filter.
     hot = {method for method, called in facts.method_calls.items() if not called.isdisjoint(built)}
+    calls_memo = facts._memo.setdefault("method_calls", {})
+
+    def matters(calls: Tuple[Set[str], Set[str]]) -> bool:  # would these calls, if forward-only, fire?
+        called, spelled = calls
+        if not called.isdisjoint(built):
+            return True
+        if cross is not None:
+            return any(cross(name) for name in spelled)
+        called_roots = {name.split(".", 1)[0] for name in spelled}
+        return not called_roots.isdisjoint(roots) or (any_root and bool(called_roots))
+
     possible = False
     for class_def in facts.class_nodes:
         own = {stmt.name: stmt for stmt in class_def.body if type(stmt) in functions}
         if "forward" not in own or (hot.isdisjoint(own) and not roots and not any_root and cross is None):
             continue
-        called, spelled = _forward_only_calls(class_def, own)
-        if not called.isdisjoint(built):
+        # The forward-only code is `forward` and the methods reached only from it: each method's calls
+        # decide on their own (the question is whether any of them fires), so the references between
+        # methods are read only when a method other than forward would fire.
+        if matters(_method_calls(own["forward"], calls_memo)):
             possible = True
             break
-        if cross is not None:
-            if any(cross(name) for name in spelled):
-                possible = True
-                break
-            continue
-        called_roots = {name.split(".", 1)[0] for name in spelled}
-        if not called_roots.isdisjoint(roots) or (any_root and called_roots):
+        others = [name for name, method in own.items()
+                  if name != "forward" and not name.startswith("__") and not method.decorator_list
+                  and name in facts.attrs]  # fmt: skip
+        if not others:
+            continue  # no method but forward can be reached from it (analysis: only through `self.<name>`)
+        reached = _forward_only_methods(class_def, own)
+        if any(name in reached and matters(_method_calls(own[name], calls_memo)) for name in others):
             possible = True
             break
     facts._memo[key] = possible
@@ -664,8 +677,11 @@ def _dotted_root(func: ast.AST) -> Optional[str]:
     return func.id if type(func) is ast.Name else None
 
 
-def _forward_only_calls(class_def: ast.ClassDef, own: dict) -> Tuple[Set[str], Set[str]]:
-    """The terminals, and the dotted names as spelled, called in `class_def`'s forward-only code."""
+def _forward_only_methods(class_def: ast.ClassDef, own: dict) -> Set[str]:
+    """The names of `class_def`'s forward-only methods: `forward`, and the non-dunder, undecorated methods
+    referenced (as `<self>.<name>`) only from forward-only methods (analysis/modules.py
+    `_compute_forward_only`; references from same-file base classes are ignored, which can only add
+    methods)."""
     functions = (ast.FunctionDef, ast.AsyncFunctionDef)
     callers: Dict[str, Set[Optional[int]]] = {}
     # (node, name of `self` there (None: none), the method of class_def around it (None: none), in a class body)
@@ -695,7 +711,7 @@ def _forward_only_calls(class_def: ast.ClassDef, own: dict) -> Tuple[Set[str], S
         for child in _children(node):
             stack.append((child, me, caller, in_class))
     forward = own["forward"]
-    reached = {id(forward): forward}
+    reached = {id(forward): "forward"}
     changed = True
     while changed:
         changed = False
@@ -703,26 +719,36 @@ def _forward_only_calls(class_def: ast.ClassDef, own: dict) -> Tuple[Set[str], S
             if id(method) in reached or name.startswith("__") or not callers.get(name) or method.decorator_list:
                 continue
             if callers[name] <= set(reached):
-                reached[id(method)] = method
+                reached[id(method)] = name
                 changed = True
+    return set(reached.values())
+
+
+def _method_calls(method: ast.AST, memo: dict) -> Tuple[Set[str], Set[str]]:
+    """The terminals, and the dotted names as spelled, called in a method's body (nested defs and
+    lambdas included, nested classes not: their calls belong to them).  `memo`: by id (the facts' tree
+    keeps the nodes alive)."""
+    found = memo.get(id(method))
+    if found is not None:
+        return found
     called: Set[str] = set()
     spelled: Set[str] = set()
-    for method in reached.values():
-        pending = list(method.body)
-        while pending:
-            node = pending.pop()
-            kind = type(node)
-            if kind is ast.ClassDef:
-                continue  # its calls belong to that class
-            if kind is ast.Call:
-                term = _terminal(node.func)
-                if term is not None:
-                    called.add(term)
-                    name = _dotted(node.func)
-                    if name is not None:
-                        spelled.add(name)
-            pending.extend(_children(node))
-    return called, spelled
+    pending = list(method.body)  # type: ignore[attr-defined]
+    while pending:
+        node = pending.pop()
+        kind = type(node)
+        if kind is ast.ClassDef:
+            continue  # its calls belong to that class
+        if kind is ast.Call:
+            term = _terminal(node.func)  # type: ignore[attr-defined]
+            if term is not None:
+                called.add(term)
+                name = _dotted(node.func)  # type: ignore[attr-defined]
+                if name is not None:
+                    spelled.add(name)
+        pending.extend(_children(node))
+    memo[id(method)] = found = (called, spelled)
+    return found
 
 
 def view_of_permuted_possible(facts: Facts, methods: Set[str], properties: Set[str], functions: Set[str]) -> bool:
