@@ -181,6 +181,76 @@ def test_collect_is_one_pass_over_any_module():
     assert facts.loops == 1 and {"g", "h"} <= facts.name_calls
 
 
+EVERY_CHILD_KIND = """
+import a.b as c
+from .m import (x as y, z)
+global_names = {**base, "k": 1}
+def f(a, /, b: int = 1, *args, c, d=2, **kw) -> None:
+    global G
+    def g():
+        nonlocal a
+    x: int = yield from h()
+    return [i async for i in j if i] or {k: v for k, v in w} or (lambda q=1: q)
+@decorator(1)
+class C(B, metaclass=M):
+    with open(p) as h, q():
+        pass
+    try:
+        raise E from e
+    except (T, U) as err:
+        del a[1:2:3], b.c
+    else:
+        assert x, "m"
+    finally:
+        print(f"{x!r:>{w}}")
+match command:
+    case Point(x=0, y=yy) | [1, *rest] | {"k": v, **others} | str() as s if s:
+        pass
+"""
+
+
+def test_children_are_every_node_field_but_contexts_and_operators():
+    # screens._children reads fields through per-type getters: the same nodes, in the same order, as
+    # Python's own child iteration without the skipped fields -- on every kind of node, and on real modules.
+    from torchlint import screens
+
+    def expected(node):
+        found = []
+        for field in node._fields:
+            if field in screens._SKIPPED_FIELDS:
+                continue
+            value = getattr(node, field, None)
+            items = value if isinstance(value, list) else [value]
+            found.extend(item for item in items if isinstance(item, ast.AST))
+        return found
+
+    sources = [EVERY_CHILD_KIND] + [open(os.path.join(ROOT, "torchlint", name), encoding="utf-8").read()
+                                    for name in ("screens.py", "engine.py", "cli.py")]  # fmt: skip
+    kinds = set()
+    for source in sources:
+        for node in ast.walk(ast.parse(source)):
+            kinds.add(type(node))
+            assert screens._children(node) == expected(node), ast.dump(node)[:200]
+    assert {ast.Dict, ast.arguments, ast.Global, ast.Nonlocal, ast.MatchClass, ast.MatchMapping} <= kinds
+
+
+def test_the_childrens_field_tables_follow_pythons_grammar():
+    # Lists of identifiers are never nodes; only `Dict.keys` and `arguments.kw_defaults` lists hold None.
+    import re
+
+    from torchlint import screens
+
+    identifier_lists = set()
+    for name in dir(ast):
+        kind = getattr(ast, name)
+        if isinstance(kind, type) and issubclass(kind, ast.AST) and kind._fields and kind.__doc__:
+            for match in re.finditer(r"\b(identifier|string|int|constant)\* (\w+)", kind.__doc__):
+                identifier_lists.add((kind, match.group(2)))
+    assert identifier_lists == set(screens._IDENTIFIER_LISTS)
+    assert "expr* keys" in ast.Dict.__doc__ and "expr* kw_defaults" in ast.arguments.__doc__
+    assert set(screens._LISTS_WITH_NONE) == {ast.Dict, ast.arguments}
+
+
 def test_cli_no_screen(tmp_path, capsys):
     from torchlint.cli import main
 

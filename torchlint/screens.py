@@ -21,10 +21,11 @@ some rule's screen fires -- no rule could have reported anything in it.
 from __future__ import annotations
 
 import ast
+import operator
 import os
 import re
 from functools import cache
-from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 UNKNOWN = object()  # Facts.project when the caller did not say which project the rules see
 
@@ -110,22 +111,42 @@ class Facts:
 # plain values.  Skipping them makes a traversal ~40% cheaper than ast.iter_child_nodes.
 _SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "module", "level", "kind", "type_comment",
                              "conversion", "is_async"})  # fmt: skip
-_FIELDS: Dict[type, Tuple[str, ...]] = {}
+# Lists of identifiers (never nodes), and the node types whose lists may hold None (`{**a}`'s key, a
+# keyword-only argument without default).  tests/test_screens.py checks both against Python's grammar.
+_IDENTIFIER_LISTS = frozenset({(ast.Global, "names"), (ast.Nonlocal, "names"), (ast.MatchClass, "kwd_attrs")})
+_LISTS_WITH_NONE = frozenset({ast.Dict, ast.arguments})
+_GETTERS: Dict[type, Optional[Callable]] = {}
+
+
+def _getter(kind: type) -> Optional[Callable]:
+    """A function from a node of `kind` to the values of its fields that may hold nodes (None: none)."""
+    fields = tuple(f for f in kind._fields if f not in _SKIPPED_FIELDS and (kind, f) not in _IDENTIFIER_LISTS)
+    if kind is ast.Constant or not fields:
+        return None  # a leaf: `Constant.value` is a Python value, never a node
+    if len(fields) == 1:
+        field = fields[0]
+        return lambda node: (getattr(node, field, None),)
+    return operator.attrgetter(*fields)
 
 
 def _children(node: ast.AST) -> List[ast.AST]:
     """`ast.iter_child_nodes(node)` without contexts and operators."""
     kind = type(node)
-    fields = _FIELDS.get(kind)
-    if fields is None:
-        fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in _SKIPPED_FIELDS)
-    found = []
+    try:
+        get = _GETTERS[kind]
+    except KeyError:
+        get = _GETTERS[kind] = _getter(kind)
+    if get is None:
+        return []
+    found: List[ast.AST] = []
     AST = ast.AST
-    for field in fields:
-        value = getattr(node, field, None)
+    for value in get(node):
         if type(value) is list:
-            found.extend(item for item in value if isinstance(item, AST))
-        elif isinstance(value, AST):
+            if kind in _LISTS_WITH_NONE:
+                found.extend(item for item in value if item is not None)
+            else:
+                found.extend(value)
+        elif value is not None and isinstance(value, AST):
             found.append(value)
     return found
 
