@@ -5,7 +5,8 @@ next to nothing on files that cannot match.  Two cheap tiers decide, without lib
 module: the text pre-check against the rule index (torchlint/data/rule_index.json, generated
 from the rules), then the rules' screens (torchlint/rule_screens.py) over the `ast` tree flake8
 already parsed.  Only when some rule's screen fires are libcst and the rules imported, and the
-file is linted (in a forked worker) by the rules that passed.
+file is linted (in a forked worker) by the rules that passed.  Codes flake8's select/ignore options
+drop everywhere (the opt-in rules, by default) are neither screened nor linted (`parse_options`).
 
 Configuration: under flake8, flake8's own options (`select`, `extend-ignore`, `per-file-ignores` in
 setup.cfg/tox.ini/.flake8) decide what is reported; `[tool.torchlint]` in pyproject.toml is the CLI's

@@ -146,7 +146,7 @@ def _children(node: ast.AST) -> List[ast.AST]:
                 found.extend(item for item in value if item is not None)
             else:
                 found.extend(value)
-        elif value is not None and isinstance(value, AST):
+        elif isinstance(value, AST):
             found.append(value)
     return found
 
