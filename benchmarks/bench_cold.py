@@ -6,8 +6,11 @@ included), each in a fresh process.  Also checks that screening changes no findi
         [--torchfix-max-lines 200000] [--repeat 3]
 
 A TREE may be several folders joined by commas (`nn,utils,distributed`): one row for all of them.
-Prints one table row per tree.  Asserts nothing except that the findings are identical with and
-without screens (a difference is printed and the exit status is 1).
+Prints one table row per tree, then the files the screens admit, the floors (what any run that analyses
+files on libcst must cost: the start-up, `ast.parse` of every file, libcst's parse of the admitted files
+-- and of only the files with findings, what perfect screens would leave), and per rule the lines its
+text pre-check and its screen admit and the lines only its screen admits.  Asserts nothing except that
+the findings are identical with and without screens (a difference is printed and the exit status is 1).
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ FLOOR = r"""
 import ast, os, sys, time
 files = []
 for tree in sys.argv[2:]:
+    if tree.startswith("@"):  # a file that lists the files to parse, one per line
+        files += open(tree[1:], encoding="utf-8").read().splitlines()
+        continue
     for d, _, fs in os.walk(tree):
         files += [os.path.join(d, f) for f in fs if f.endswith(".py")]
 texts = []
@@ -65,7 +71,9 @@ rules = registry.select_rules(["ALL"] if sys.argv[1] == "all" else None)
 project = shared_project(())
 text = {r.code: 0 for r in rules}
 screened = dict(text)
+alone = dict(text)  # lines of files this rule's screen alone admits (what a sharper screen could spare)
 kept = out = 0
+admitted_files = []  # files some screen admits (parsed with libcst)
 for tree in sys.argv[2:]:
     for d, _, fs in os.walk(tree):
         for f in fs:
@@ -80,16 +88,22 @@ for tree in sys.argv[2:]:
             facts = parse_facts(source) if candidates else None
             if facts is not None:  # as the engine screens: told the file's path and project
                 facts.path, facts.project = os.path.join(d, f), project
-            any_kept = False
+            admitted = []  # the codes whose screen fires here
             for rule in candidates:
                 text[rule.code] += lines
                 if facts is None or rule.screen(facts):
                     screened[rule.code] += lines
-                    any_kept = True
+                    admitted.append(rule.code)
+            if len(admitted) == 1:
+                alone[admitted[0]] += lines
+            any_kept = bool(admitted)
+            if any_kept:
+                admitted_files.append(os.path.join(d, f))
             kept += any_kept
             out += not any_kept
 has = {r.code: r.code in SCREENS or type(r).screen is not Rule.screen for r in rules}
-print(json.dumps({"text": text, "screened": screened, "has": has, "kept": kept, "out": out}))
+print(json.dumps({"text": text, "screened": screened, "alone": alone, "has": has, "kept": kept, "out": out,
+                  "admitted": admitted_files}))
 """
 
 
@@ -112,6 +126,39 @@ def _cpu(command, env=None):
 def _floor(kind, trees):
     out = subprocess.run([PY, "-c", FLOOR, kind, *trees], capture_output=True, text=True).stdout.split()
     return float(out[0]), int(out[1]), int(out[2])
+
+
+def _libcst_parse_of(paths, repeat):
+    """CPU seconds of libcst's parse of just these files (the minimum of `repeat` runs)."""
+    if not paths:
+        return 0.0
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+        listing.write("\n".join(paths))
+    try:
+        return min(_floor("libcst", ["@" + listing.name])[0] for _ in range(max(1, repeat)))
+    finally:
+        os.unlink(listing.name)
+
+
+def _startup(repeat):
+    """CPU seconds of an interpreter that imports torchlint's CLI and libcst and does nothing else."""
+    return min(_cpu([PY, "-c", "import torchlint.cli, libcst"])[0] for _ in range(max(1, repeat)))
+
+
+def _floors_line(row, admission, findings, repeat) -> str:
+    """What any run that analyses files on libcst must cost on this tree: the start-up, `ast.parse` of every
+    file (the screens' tier) and libcst's parse of the files it analyses -- those the screens admit
+    today, and those with a finding (what perfect screens would leave)."""
+    start = _startup(repeat)
+    admitted = admission["admitted"]
+    with_findings = sorted({f["path"] for f in findings if isinstance(f, dict) and "path" in f})
+    today = start + row["ast"] + _libcst_parse_of(admitted, repeat)
+    perfect = start + row["ast"] + _libcst_parse_of(with_findings, repeat)
+    ast_cpu = max(row["ast"], 1e-9)
+    return (f"floors: start-up (python + torchlint's and libcst's imports) {start:.2f}; + ast.parse + libcst parse of "
+            f"the {len(admitted)} admitted files = {today:.2f} ({today / ast_cpu:.1f}x ast.parse); with only the "
+            f"{len(with_findings)} files that have findings parsed (perfect screens) {perfect:.2f} "
+            f"({perfect / ast_cpu:.1f}x)")
 
 
 SELECT: list = []  # `--select ALL` with --all-rules; the default rules otherwise
@@ -210,12 +257,17 @@ def main(argv=None) -> int:
         rows.append(row)
         _print([row])
         print(f"files parsed with screens: {admission['kept']}, screened out (or no rule's text): {admission['out']}")
+        print(_floors_line(row, admission, screened, args.repeat))
         print("lines admitted per rule (text pre-check -> screen; '(text)': no screen):")
         text, screened, has = admission["text"], admission["screened"], admission["has"]
         print("  " + ", ".join(
             f"{code} {text[code]:,}->{screened[code]:,}{'' if has[code] else ' (text)'}"
             for code in sorted(text, key=lambda c: -screened[c]) if text[code]
         ))  # fmt: skip
+        alone = admission["alone"]
+        print("lines of files only this rule's screen admits (what a sharper screen could spare):")
+        print("  " + (", ".join(f"{code} {alone[code]:,}" for code in sorted(alone, key=lambda c: -alone[c])
+                                if alone[code]) or "none"))  # fmt: skip
     print()
     _print(rows)
     return status
