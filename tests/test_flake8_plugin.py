@@ -1,7 +1,10 @@
 """The flake8 plugin: same findings as the CLI, flake8's columns and noqa, opt-in rules off."""
 
+import os
 import subprocess
 import sys
+
+import pytest
 
 from torchlint.flake8_plugin import TorchlintChecker
 
@@ -174,3 +177,21 @@ def test_without_flake8s_options_every_code_is_computed():
         assert {"TL301", "TL403"} <= set(checker._screened(OPT_IN))
     finally:
         TorchlintChecker._decisions = saved
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the plugin lints in a forked worker only where fork exists")
+def test_flake8s_process_never_imports_libcst_or_the_rules(tmp_path):
+    # The worker imports them: held in flake8's process, their objects slowed every full collection there.
+    probe = (
+        "import sys\nfrom flake8.main.cli import main\n"
+        "try:\n    main(['--isolated', '-j', '1', *sys.argv[1:]])\n"
+        "except SystemExit:\n    pass\n"
+        "print('parent', 'libcst' in sys.modules, any(m.startswith('torchlint.rules') for m in sys.modules))\n"
+    )
+    (tmp_path / "train.py").write_text(OPT_IN)
+    (tmp_path / "quiet.py").write_text(OPT_IN.replace(".view(", ".reshape("))
+    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True)
+    lines = result.stdout.strip().splitlines()
+    assert lines and lines[-1] == "parent False False", result.stdout + result.stderr
+    assert [line.split()[1] for line in lines[:-1]] == ["TL301"]  # linted, in the worker
+    assert "train.py" in lines[0]

@@ -206,10 +206,10 @@ class _SlowRule(_SegfaultRule):
     (_SlowRule(), "TL000 could not analyse: skipped: analysis took longer than 0.5 s"),
 ])  # fmt: skip
 def test_the_flake8_plugin_survives_a_crash_and_keeps_the_budget(monkeypatch, rule, message):
-    import torchlint.runner
+    import torchlint.supervisor
 
     monkeypatch.setattr(TorchlintChecker, "_rules", [rule])
-    monkeypatch.setattr(torchlint.runner, "DEFAULT_TIMEOUT", 0.5)
+    monkeypatch.setattr(torchlint.supervisor, "DEFAULT_TIMEOUT", 0.5)
     checker = TorchlintChecker(None, "train.py", BUGGY.splitlines(keepends=True))
     assert [text for _, _, text, _ in checker.run()] == [message]
 

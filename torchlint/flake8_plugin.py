@@ -4,9 +4,10 @@ flake8 runs every installed plugin on every file, selected or not, so this must 
 next to nothing on files that cannot match.  Two cheap tiers decide, without libcst or any rule
 module: the text pre-check against the rule index (torchlint/data/rule_index.json, generated
 from the rules), then the rules' screens (torchlint/rule_screens.py) over the `ast` tree flake8
-already parsed.  Only when some rule's screen fires are libcst and the rules imported, and the
-file is linted (in a forked worker) by the rules that passed.  Codes flake8's select/ignore options
-drop everywhere (the opt-in rules, by default) are neither screened nor linted (`parse_options`).
+already parsed.  Only when some rule's screen fires is the file linted, by the rules that passed, in a
+forked worker that imports libcst and the rules itself: flake8's own process never holds them.  Codes
+flake8's select/ignore options drop everywhere (the opt-in rules, by default) are neither screened nor
+linted (`parse_options`).
 
 Configuration: under flake8, flake8's own options (`select`, `extend-ignore`, `per-file-ignores` in
 setup.cfg/tox.ini/.flake8) decide what is reported; `[tool.torchlint]` in pyproject.toml is the CLI's
@@ -163,25 +164,33 @@ class TorchlintChecker:
         # for minutes on hostile input, and that must cost this file, not flake8.
         from torchlint import supervisor
         from torchlint.findings import internal_finding
-        from torchlint.runner import DEFAULT_TIMEOUT
         from torchlint.source import DEFAULT_MAX_FILE_SIZE
 
         if len(source) > DEFAULT_MAX_FILE_SIZE:
             return [internal_finding(self.filename, "skipped: the file is over the max-file-size of 5.0 MB")]
         if not supervisor.CAN_FORK:
             return _lint(self._all_rules(), (self.filename, source, codes))
+        # The rules (and libcst) are imported in the worker, not here: flake8's process keeps only the
+        # libcst-free tiers.  Held here, their ~45k objects made each of flake8's own full collections
+        # cost twice as much (timm: +1.2 CPU-s).  `_rules` set here (tests) is handed to the worker.
         worker = TorchlintChecker._worker
-        if worker is None or worker.arg is not self._all_rules():
+        if worker is None or worker.arg is not TorchlintChecker._rules:
             if worker is not None:
                 worker.close()
-            worker = TorchlintChecker._worker = supervisor.ForkedWorker(_lint, self._all_rules())
+            worker = TorchlintChecker._worker = supervisor.ForkedWorker(_lint_in_worker, TorchlintChecker._rules)
             atexit.register(worker.close)  # reaped when flake8 exits, not left to init (its CPU is flake8's)
-        how, value = worker.call((self.filename, source, codes), DEFAULT_TIMEOUT)
+        budget = supervisor.DEFAULT_TIMEOUT
+        how, value = worker.call((self.filename, source, codes), budget)
         if how == "ok":
             return value
         if how == supervisor.TIMED_OUT:
-            return [internal_finding(self.filename, f"skipped: analysis took longer than {DEFAULT_TIMEOUT:g} s")]
+            return [internal_finding(self.filename, f"skipped: analysis took longer than {budget:g} s")]
         return [internal_finding(self.filename, "the parser crashed (nesting too deep?)")]
+
+
+def _lint_in_worker(rules, item):
+    """The forked worker's call: `rules` as the parent held them when it forked (None: load them here)."""
+    return _lint(TorchlintChecker._all_rules() if rules is None else rules, item)
 
 
 def _lint(rules, item):

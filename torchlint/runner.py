@@ -27,7 +27,7 @@ from torchlint.source import (
 )
 
 CHECK, FIX, DIFF = "check", "fix", "diff"
-DEFAULT_TIMEOUT = 20.0  # seconds per file; a file that takes longer is skipped (TL000)
+DEFAULT_TIMEOUT = supervisor.DEFAULT_TIMEOUT  # seconds per file; a file that takes longer is skipped (TL000)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ CAN_FORK = hasattr(os, "fork") and "fork" in multiprocessing.get_all_start_metho
 
 CRASHED, TIMED_OUT = "crashed", "timed out"
 
+DEFAULT_TIMEOUT = 20.0  # seconds per file; a file that takes longer is skipped (TL000)
+
 # libcst's code generation and visitors recurse once per nesting level (a 500-branch
 # `elif` chain is 500 levels, ~8 frames each): children run on a big thread stack with
 # a recursion limit to match, so such valid files are simply linted.
