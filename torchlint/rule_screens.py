@@ -20,7 +20,9 @@ from torchlint.analysis.words import _EVAL_WORDS, TRAINING_WORDS, eval_role_name
 from torchlint.screens import (
     UNKNOWN,
     Facts,
+    _children,
     _dotted,
+    _walk,
     eval_forward_possible,
     float64_conversion_possible,
     forward_build_possible,
@@ -131,7 +133,7 @@ def _call_names(facts: Facts, bare_decorators: bool = False) -> Set[str]:
     aliases = []  # (name, dotted value)
     calls = []
     decorators = []
-    for node in ast.walk(facts.tree):
+    for node in _walk(facts.tree):  # ast.walk without contexts and operators
         kind = type(node)
         if kind is ast.Call:
             spelled = _dotted(node.func)
@@ -417,7 +419,7 @@ def tl502(facts: Facts) -> bool:
 def _bad_int_base(facts: Facts) -> bool:
     """A call `int(x, B)` / `int(x, base=B)` (no `*`/`**`) whose B is an integer literal, signed or not,
     outside 0 and 2..36 (rules/tl502's `bad_base`; `int` rebound or not)."""
-    for node in ast.walk(facts.tree):
+    for node in _walk(facts.tree):  # ast.walk without contexts and operators
         if type(node) is not ast.Call or type(node.func) is not ast.Name or node.func.id != "int":
             continue
         args, keywords = node.args, node.keywords
@@ -541,7 +543,7 @@ def _two_clock_reads_in_a_scope(facts: Facts) -> bool:
                     return True
         # a def's decorators and defaults are its children in both trees (cst's `enclosing` finds the def)
         inner = id(node) if kind in _SCOPES else scope
-        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+        stack.extend((child, inner) for child in _children(node))
     return False
 
 
