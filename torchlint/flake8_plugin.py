@@ -150,8 +150,9 @@ class TorchlintChecker:
         return tuple(code for code in candidates if passes(code, facts)) + self._unindexed(source)
 
     def _unindexed(self, source: str) -> tuple:
-        """Once the rules are loaded (an earlier file needed them): the codes of those the index does not
-        know (newer than rule_index.json, or added by a test), by their own text pre-check, unscreened."""
+        """Once the rules are loaded in this process (set by a test, or where there is no fork and an earlier
+        file needed them; the forked worker loads its own): the codes of those the index does not know
+        (newer than rule_index.json, or added by a test), by their own text pre-check, unscreened."""
         rules = TorchlintChecker._rules
         if rules is None:
             return ()
