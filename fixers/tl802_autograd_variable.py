@@ -174,7 +174,7 @@ def add_import(ctx: FileContext, edits: Dict[cst.CSTNode, object], statement: st
     new = cst.parse_statement(statement + "\n")
     current = edits.get(anchor, anchor)
     if current is cst.RemovalSentinel.REMOVE:  # the anchor itself goes: the new import takes its place
-        edits[anchor] = new
+        edits[anchor] = new.with_changes(leading_lines=anchor.leading_lines)  # and the blank lines above it
         return True
     if isinstance(current, cst.FlattenSentinel):  # another import added here already
         edits[anchor] = cst.FlattenSentinel([*current.nodes, new])

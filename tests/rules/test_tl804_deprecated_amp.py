@@ -72,6 +72,28 @@ def test_from_import_form_is_rewritten_with_its_import():
     """)
 
 
+def test_the_new_import_takes_the_removed_ones_place_and_its_blank_lines():
+    # Found by benchmarks/fuzz_audit.py: the blank line between the import groups went with the old import.
+    code = """
+        import os
+
+        from torch.cuda.amp import GradScaler, autocast
+
+        scaler = GradScaler()
+        with autocast():
+            loss = model(x)
+    """
+    assert fix(code, SELECT) == dedent("""
+        import os
+
+        import torch
+
+        scaler = torch.amp.GradScaler("cuda")
+        with torch.amp.autocast("cuda"):
+            loss = model(x)
+    """)
+
+
 def test_keeps_torch_spelling_and_decorators():
     code = """
         import torch as th
