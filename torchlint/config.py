@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
+from torchlint.supervisor import DEFAULT_TIMEOUT
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.9/3.10 only
@@ -35,7 +37,7 @@ class Config:
     unsafe_fixes: bool = False
     baseline: Optional[str] = None  # absolute path (relative values are relative to `root`)
     max_file_size: int = 5_000_000  # bytes; larger files are skipped (TL000); 0: no cap
-    timeout: float = 20.0  # seconds per file; a slower file is skipped (TL000); 0: no budget
+    timeout: float = DEFAULT_TIMEOUT  # seconds per file; a slower file is skipped (TL000); 0: no budget
 
     def where(self, key: str) -> str:
         """How an error message names a key of this configuration."""

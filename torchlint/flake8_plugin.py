@@ -165,10 +165,11 @@ class TorchlintChecker:
         # for minutes on hostile input, and that must cost this file, not flake8.
         from torchlint import supervisor
         from torchlint.findings import internal_finding
-        from torchlint.source import DEFAULT_MAX_FILE_SIZE
+        from torchlint.source import DEFAULT_MAX_FILE_SIZE, _size
 
         if len(source) > DEFAULT_MAX_FILE_SIZE:
-            return [internal_finding(self.filename, "skipped: the file is over the max-file-size of 5.0 MB")]
+            too_big = f"skipped: the file is over the max-file-size of {_size(DEFAULT_MAX_FILE_SIZE)}"
+            return [internal_finding(self.filename, too_big)]
         if not supervisor.CAN_FORK:
             return _lint(self._all_rules(), (self.filename, source, codes))
         # The rules (and libcst) are imported in the worker, not here: flake8's process keeps only the
